@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode (from the tools version),
+/// strict concurrency, and the upcoming features swift-log turns on.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "switchboard",
+    products: [
+        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .executable(name: "switchboard-benchmarks", targets: ["SwitchboardBenchmarks"]),
+        .library(name: "CSwitchboardABI", targets: ["CSwitchboardABI"]),
+        .library(name: "SwitchboardAdapterAPI", targets: ["SwitchboardAdapterAPI"]),
+        .library(name: "SwitchboardPluginSDK", targets: ["SwitchboardPluginSDK"]),
+        .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
+        .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
+        // Every agent backend is its own dynamic library, loaded with dlopen.
+        .library(name: "ScriptedAdapter", type: .dynamic, targets: ["ScriptedAdapter"]),
+        .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexAdapter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The C boundary: the one header the host and every plugin include.
+        .target(name: "CSwitchboardABI"),
+        // What adapter authors and the core share: the protocol, message types, wire codec.
+        .target(name: "SwitchboardAdapterAPI", swiftSettings: swiftSettings),
+        // Bridges a Swift `AgentAdapter` to the C ABI.
+        .target(
+            name: "SwitchboardPluginSDK",
+            dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        // Registry, loader, config (and, later, the session manager and store).
+        .target(
+            name: "SwitchboardCore",
+            dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        // Shipped test support: fakes and helpers for people testing with Switchboard.
+        .target(
+            name: "SwitchboardTesting",
+            dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SwitchboardCLI",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SwitchboardBenchmarks",
+            dependencies: ["SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Plugins: each a separately built dynamic library.
+        .target(
+            name: "ScriptedAdapter",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            path: "Plugins/ScriptedAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CodexAdapter",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            path: "Plugins/CodexAdapter",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "SwitchboardAdapterAPITests",
+            dependencies: ["SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCoreTests",
+            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCLITests",
+            dependencies: ["SwitchboardTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

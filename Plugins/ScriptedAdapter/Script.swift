@@ -1,0 +1,113 @@
+import SwitchboardAdapterAPI
+
+/// A script: what the scripted adapter does on each turn.
+///
+/// A script file is JSONL, one turn per line (blank lines and lines starting with `#` are
+/// skipped). Each turn is an object with any of:
+/// - `messages`: chat messages to emit, in order; each has `type`, `content`, optional
+///   `messageId`, `toolName`, `toolId`, any extra fields, and `delayMs` to wait before it;
+/// - `echo`: `true` to answer with the user's own text as an `assistant` message;
+/// - `agentSessionId`: the agent session id to report at the start of the turn;
+/// - `fail`: a reason; the turn ends with that error and status `error`;
+/// - `hang`: `true` to keep the turn running until it is interrupted.
+///
+/// A turn that neither fails nor hangs ends with `done` (`Response complete`, with the
+/// model in use as the extra field `model`) and status `idle`.
+struct Script: Sendable {
+    struct Step: Sendable {
+        var delayMilliseconds: Int
+        var message: ChatMessage
+    }
+
+    struct Turn: Sendable {
+        var steps: [Step] = []
+        var echo = false
+        var agentSessionId: String?
+        var failure: String?
+        var hang = false
+    }
+
+    var turns: [Turn]
+
+    /// Parses the JSONL text of a script file. `origin` names it in errors.
+    init(jsonl text: String, origin: String) throws(AdapterError) {
+        var turns: [Turn] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            do {
+                turns.append(try Turn(json: JSONValue(parsing: String(trimmed))))
+            } catch let error as JSONError {
+                throw AdapterError(.invalidSettings, "\(origin), line \(number + 1): \(error)")
+            } catch {
+                throw AdapterError(.invalidSettings, "\(origin), line \(number + 1): \(error)")
+            }
+        }
+        self.turns = turns
+    }
+
+    /// Takes the turns given inline in the settings.
+    init(turns values: [JSONValue], origin: String) throws(AdapterError) {
+        var turns: [Turn] = []
+        for (index, value) in values.enumerated() {
+            do {
+                turns.append(try Turn(json: value))
+            } catch {
+                throw AdapterError(.invalidSettings, "\(origin)[\(index)]: \(error)")
+            }
+        }
+        self.turns = turns
+    }
+}
+
+extension Script.Turn {
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(json: JSONValue) throws {
+        guard let object = json.objectValue else { throw Invalid(description: "a turn must be an object, not \(json.kindDescription)") }
+        for (key, value) in object {
+            switch key {
+            case "messages":
+                guard let list = value.arrayValue else { throw Invalid(description: "'messages' must be an array") }
+                steps = try list.enumerated().map { index, item in try Script.Step(json: item, index: index) }
+            case "echo":
+                guard let flag = value.boolValue else { throw Invalid(description: "'echo' must be true or false") }
+                echo = flag
+            case "hang":
+                guard let flag = value.boolValue else { throw Invalid(description: "'hang' must be true or false") }
+                hang = flag
+            case "agentSessionId":
+                guard let id = value.stringValue, !id.isEmpty else { throw Invalid(description: "'agentSessionId' must be a non-empty string") }
+                agentSessionId = id
+            case "fail":
+                guard let reason = value.stringValue else { throw Invalid(description: "'fail' must be a string") }
+                failure = reason
+            default:
+                throw Invalid(description: "unknown key '\(key)' (known: messages, echo, agentSessionId, fail, hang)")
+            }
+        }
+    }
+}
+
+extension Script.Step {
+    init(json: JSONValue, index: Int) throws {
+        guard var object = json.objectValue else {
+            throw Script.Turn.Invalid(description: "messages[\(index)] must be an object")
+        }
+        var delay = 0
+        if let value = object.removeValue(forKey: "delayMs") {
+            guard let ms = value.intValue, ms >= 0 else {
+                throw Script.Turn.Invalid(description: "messages[\(index)].delayMs must be a non-negative integer")
+            }
+            delay = ms
+        }
+        do {
+            message = try ChatMessage(jsonText: JSONValue.object(object).jsonText)
+        } catch {
+            throw Script.Turn.Invalid(description: "messages[\(index)]: \(error.reason)")
+        }
+        delayMilliseconds = delay
+    }
+}

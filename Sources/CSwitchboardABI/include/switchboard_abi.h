@@ -1,0 +1,163 @@
+/*
+ * switchboard_abi.h — the Switchboard plugin ABI, version 1.
+ *
+ * This is the only header the Switchboard host and an agent plugin share. A plugin is a
+ * shared object (built in Swift with the plugin SDK, or in any language that can export a
+ * C function) that exports ONE symbol:
+ *
+ *     const switchboard_plugin_descriptor *switchboard_plugin_v1(void);
+ *
+ * The major ABI version is part of the symbol name, so a host never calls an entry point
+ * whose layout it does not understand. The descriptor it returns names the agent type and
+ * carries the function pointers the host calls.
+ *
+ * ------------------------------------------------------------------------------------
+ * Payloads
+ *   Everything structured crosses as UTF-8 JSON with an explicit byte length (never relying
+ *   on a terminating NUL). Settings and start options go host -> plugin; events go
+ *   plugin -> host through the event callback. Docs/WritingAnAdapter.md lists the shapes.
+ *
+ * Requests and completion
+ *   Every call returns promptly. Work that takes time (starting an agent, a whole turn)
+ *   happens on the plugin's own threads. Each call that starts work carries a host-chosen
+ *   `request_id` (non-zero); the plugin reports its outcome with exactly one event
+ *     {"event":"completed","request":N}   or   {"event":"failed","request":N,"error":"..."}
+ *   Other events may carry "request":N too, to say which request caused them.
+ *   The integer return of a call is for transport failures only (a NULL handle, a call
+ *   after dispose): SWITCHBOARD_OK means "accepted, an outcome event will follow".
+ *
+ * Events (plugin -> host), one JSON object per callback:
+ *   {"event":"message","message":{"type":"assistant","content":"...","timestamp":"..."}}
+ *   {"event":"status","status":"running|idle|error|interrupted","agentSessionId":"..."}
+ *   {"event":"error","error":"..."}
+ *   {"event":"completed"|"failed", "request":N, ...}
+ *
+ * Buffer ownership
+ *   - Pointers the host passes in (settings, options, text) are valid only for the duration
+ *     of the call. A plugin that needs them later copies them.
+ *   - The event JSON a plugin passes to the callback is valid only for the duration of the
+ *     callback. The host copies what it keeps.
+ *   - A string a plugin returns through an out-parameter (create's `out_error`) is
+ *     allocated by the plugin and released by the host with the descriptor's `free_buffer`.
+ *   - The descriptor and the strings it points to are owned by the plugin and stay valid for
+ *     as long as the shared object is loaded. Hosts never dlclose a Swift plugin.
+ *
+ * Threads
+ *   - The host may call any function from any thread, but not concurrently for one adapter
+ *     handle (the Swift host serialises calls per adapter).
+ *   - The plugin may invoke the event callback from any thread, never concurrently for one
+ *     adapter, and in the order the events happened.
+ *   - The callback must not call back into the plugin for the same adapter.
+ *   - After `destroy` returns, the plugin makes no further callback for that adapter and the
+ *     host context may be released.
+ *
+ * Evolution
+ *   - Within a major version, fields are only ever APPENDED to the descriptor. `struct_size`
+ *     tells the host how much of the struct this plugin has: a host reads a field only if
+ *     its offset lies below `struct_size`. Older plugins keep loading into newer hosts.
+ *   - A plugin whose descriptor is smaller than the v1 layout is refused.
+ *   - A change that is not an append bumps the major version and the entry symbol name
+ *     (switchboard_plugin_v2). A host refuses an `abi_version` it does not speak and says
+ *     which versions it does.
+ */
+#ifndef SWITCHBOARD_ABI_H
+#define SWITCHBOARD_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The major ABI version this header describes. */
+#define SWITCHBOARD_ABI_VERSION 1
+
+/** The name of the entry symbol a version-1 plugin exports. */
+#define SWITCHBOARD_PLUGIN_ENTRY_V1 "switchboard_plugin_v1"
+
+/** Call results (transport level). */
+#define SWITCHBOARD_OK 0
+#define SWITCHBOARD_ERR_INVALID_HANDLE 1
+#define SWITCHBOARD_ERR_INVALID_ARGUMENT 2
+#define SWITCHBOARD_ERR_DISPOSED 3
+
+/** An adapter instance, opaque to the host. */
+typedef struct switchboard_adapter switchboard_adapter;
+
+/**
+ * The event callback. `host_context` is the pointer the host passed to `create`; `json`
+ * points at `length` bytes of UTF-8 JSON, valid only during the call.
+ */
+typedef void (*switchboard_event_callback)(void *host_context, const char *json, size_t length);
+
+/** The plugin descriptor, version 1. Fields are only ever appended. */
+typedef struct switchboard_plugin_descriptor {
+    /** SWITCHBOARD_ABI_VERSION the plugin was built against. */
+    uint32_t abi_version;
+    /** sizeof(switchboard_plugin_descriptor) as the plugin was compiled. */
+    uint32_t struct_size;
+
+    /** The agent type this plugin serves, e.g. "claude": [a-z0-9][a-z0-9._-]*, at most 64 bytes. */
+    const char *agent_type;
+    /** A human-readable name, e.g. "Claude Code". */
+    const char *display_name;
+    /** The plugin's own version, e.g. "1.2.0". */
+    const char *plugin_version;
+    /** The toolchain that built it, e.g. "Swift 6.3.1" or "gcc 12.2.0". */
+    const char *toolchain;
+
+    /**
+     * Creates an adapter. `settings_json` is the plugin's settings object from the host's
+     * config file, passed through untouched ("{}" when there are none).
+     * On success stores the handle in `*out_adapter` and returns SWITCHBOARD_OK.
+     * On failure returns non-zero and may store a plugin-allocated, NUL-terminated message
+     * in `*out_error` (released with `free_buffer`).
+     */
+    int32_t (*create)(const char *settings_json, size_t settings_length,
+                      switchboard_event_callback on_event, void *host_context,
+                      switchboard_adapter **out_adapter, char **out_error);
+
+    /** Starts the adapter with start options JSON (workspace, container, resume id, model, ...). */
+    int32_t (*start)(switchboard_adapter *adapter, uint64_t request_id,
+                     const char *options_json, size_t options_length);
+
+    /** Sends one user message (UTF-8 text, not JSON). Completes when the turn is accepted. */
+    int32_t (*send_message)(switchboard_adapter *adapter, uint64_t request_id,
+                            const char *text, size_t text_length);
+
+    /** Sets the model used from the next turn on (UTF-8 text). */
+    int32_t (*set_model)(switchboard_adapter *adapter, uint64_t request_id,
+                         const char *model, size_t model_length);
+
+    /** Interrupts the running turn, if any. */
+    int32_t (*interrupt)(switchboard_adapter *adapter, uint64_t request_id);
+
+    /**
+     * Stops the agent: when it completes, every process the adapter started is gone and no
+     * further message or status event follows (only the completion itself).
+     */
+    int32_t (*dispose)(switchboard_adapter *adapter, uint64_t request_id);
+
+    /**
+     * Releases the handle. After it returns no callback is made for this adapter. Hosts
+     * call `dispose` and wait for its completion first; a plugin still stops its agent
+     * when `destroy` comes alone.
+     */
+    void (*destroy)(switchboard_adapter *adapter);
+
+    /** Frees a buffer the plugin allocated and handed to the host. */
+    void (*free_buffer)(void *buffer);
+} switchboard_plugin_descriptor;
+
+/** sizeof(switchboard_plugin_descriptor) as this header defines it. */
+size_t switchboard_descriptor_v1_size(void);
+
+/** The type of the entry symbol. */
+typedef const switchboard_plugin_descriptor *(*switchboard_plugin_entry_v1)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWITCHBOARD_ABI_H */

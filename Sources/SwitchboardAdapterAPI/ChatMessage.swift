@@ -1,0 +1,140 @@
+/// One chat message as clients see it.
+///
+/// The JSON field names are fixed — `type`, `content`, `timestamp`, and the optional
+/// `messageId`, `toolName`, `toolId` — because clients of the original session manager read
+/// them. Adapters may attach further optional fields in ``extra`` (for example `isError` on a
+/// `tool_result`, or the cost and token usage on `done`); they are written next to the fixed
+/// fields.
+public struct ChatMessage: Sendable, Hashable {
+    /// What kind of message this is.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case user
+        case assistant
+        case system
+        case toolUse = "tool_use"
+        case toolResult = "tool_result"
+        case error
+        case done
+    }
+
+    /// The kind of message; its JSON name is `type`.
+    public var type: Kind
+    /// The text: a reply delta, a tool's input or output, a notice.
+    public var content: String
+    /// When it was made, ISO-8601 in UTC with milliseconds (`2026-11-25T09:33:26.123Z`).
+    public var timestamp: String
+    /// The agent's id of the reply this message belongs to (streamed deltas share one).
+    public var messageId: String?
+    /// The tool's name, on `tool_use`.
+    public var toolName: String?
+    /// The tool call's id, on `tool_use` and `tool_result`.
+    public var toolId: String?
+    /// Optional extra fields, written beside the fixed ones. Keys must not repeat the fixed names.
+    public var extra: [String: JSONValue]
+
+    /// A message stamped now unless a timestamp is given.
+    public init(
+        type: Kind,
+        content: String,
+        timestamp: String = Timestamp.now(),
+        messageId: String? = nil,
+        toolName: String? = nil,
+        toolId: String? = nil,
+        extra: [String: JSONValue] = [:]
+    ) {
+        self.type = type
+        self.content = content
+        self.timestamp = timestamp
+        self.messageId = messageId
+        self.toolName = toolName
+        self.toolId = toolId
+        self.extra = extra
+    }
+
+    /// The field names every message may carry; ``extra`` keys must avoid them.
+    public static let fixedFieldNames: Set<String> = ["type", "content", "timestamp", "messageId", "toolName", "toolId"]
+}
+
+extension ChatMessage {
+    /// Writes the message as one JSON object.
+    public func write(to writer: inout JSONWriter) {
+        writer.appendRaw("{\"type\":\"")
+        writer.bytes.append(contentsOf: type.rawValue.utf8)
+        writer.appendRaw("\",\"content\":")
+        writer.appendString(content)
+        writer.appendRaw(",\"timestamp\":")
+        writer.appendString(timestamp)
+        if let messageId {
+            writer.appendRaw(",\"messageId\":")
+            writer.appendString(messageId)
+        }
+        if let toolName {
+            writer.appendRaw(",\"toolName\":")
+            writer.appendString(toolName)
+        }
+        if let toolId {
+            writer.appendRaw(",\"toolId\":")
+            writer.appendString(toolId)
+        }
+        if !extra.isEmpty {
+            for key in extra.keys.sorted() where !Self.fixedFieldNames.contains(key) {
+                writer.appendByte(UInt8(ascii: ","))
+                writer.appendString(key)
+                writer.appendByte(UInt8(ascii: ":"))
+                writer.write(extra[key]!)
+            }
+        }
+        writer.appendByte(UInt8(ascii: "}"))
+    }
+
+    /// Reads one message object. Unknown fields are kept in ``extra``.
+    public static func read(from reader: inout JSONReader) throws(JSONError) -> ChatMessage {
+        var type: Kind?
+        var content: String?
+        var timestamp: String?
+        var message = ChatMessage(type: .system, content: "", timestamp: "")
+        let start = reader.index
+        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+            switch key {
+            case "type":
+                let raw = try r.readString()
+                guard let kind = Kind(rawValue: raw) else {
+                    throw r.error("unknown message type '\(raw)'")
+                }
+                type = kind
+            case "content": content = try r.readString()
+            case "timestamp": timestamp = try r.readString()
+            case "messageId": message.messageId = try r.readOptionalString()
+            case "toolName": message.toolName = try r.readOptionalString()
+            case "toolId": message.toolId = try r.readOptionalString()
+            default: message.extra[key] = try r.readValue()
+            }
+        }
+        guard let type else { throw JSONError(offset: start, reason: "message has no 'type'") }
+        guard let content else { throw JSONError(offset: start, reason: "message has no 'content'") }
+        message.type = type
+        message.content = content
+        message.timestamp = timestamp ?? Timestamp.now()
+        return message
+    }
+
+    /// The message as compact JSON text.
+    public var jsonText: String {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.string
+    }
+
+    /// Parses a message from JSON text.
+    public init(jsonText: String) throws(JSONError) {
+        var copy = jsonText
+        self = try copy.withUTF8 { buffer in
+            Result { () throws(JSONError) -> ChatMessage in
+                var reader = JSONReader(buffer)
+                let message = try ChatMessage.read(from: &reader)
+                try reader.expectEnd()
+                return message
+            }
+        }.get()
+    }
+}

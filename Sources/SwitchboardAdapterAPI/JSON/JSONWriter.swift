@@ -1,0 +1,127 @@
+/// Appends JSON text to a byte buffer.
+///
+/// The callers write structure themselves (`appendRaw("{\"type\":")`), which is what keeps
+/// the event path fast; strings are escaped per RFC 8259.
+public struct JSONWriter: Sendable {
+    /// The UTF-8 bytes written so far.
+    public var bytes: [UInt8]
+
+    /// An empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The text written so far.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Appends literal JSON text.
+
+    public mutating func appendRaw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends one byte of literal JSON.
+
+    public mutating func appendByte(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    /// Appends an integer.
+    public mutating func appendInt<T: BinaryInteger>(_ value: T) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Appends `value` as a quoted, escaped JSON string.
+    public mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var copy = value
+        copy.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for i in 0..<utf8.count {
+            let b = utf8[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            runStart = i + 1
+            switch b {
+            case 0x22: appendRaw("\\\"")
+            case 0x5C: appendRaw("\\\\")
+            case 0x0A: appendRaw("\\n")
+            case 0x0D: appendRaw("\\r")
+            case 0x09: appendRaw("\\t")
+            case 0x08: appendRaw("\\b")
+            case 0x0C: appendRaw("\\f")
+            default:
+                appendRaw("\\u00")
+                let hex: StaticString = "0123456789abcdef"
+                hex.withUTF8Buffer { h in
+                    bytes.append(h[Int(b >> 4)])
+                    bytes.append(h[Int(b & 0xF)])
+                }
+            }
+        }
+        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+    }
+
+    /// Appends any JSON value, compactly, object keys sorted.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: appendRaw("null")
+        case .bool(let b): b ? appendRaw("true") : appendRaw("false")
+        case .number(let n): bytes.append(contentsOf: n.utf8)
+        case .string(let s): appendString(s)
+        case .array(let elements):
+            appendByte(UInt8(ascii: "["))
+            for (i, e) in elements.enumerated() {
+                if i > 0 { appendByte(UInt8(ascii: ",")) }
+                write(e)
+            }
+            appendByte(UInt8(ascii: "]"))
+        case .object(let members):
+            appendByte(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { appendByte(UInt8(ascii: ",")) }
+                appendString(key)
+                appendByte(UInt8(ascii: ":"))
+                write(members[key]!)
+            }
+            appendByte(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends any JSON value with two-space indentation.
+    public mutating func writePretty(_ value: JSONValue, indent: Int) {
+        func newline(_ level: Int) {
+            appendByte(0x0A)
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch value {
+        case .array(let elements) where !elements.isEmpty:
+            appendByte(UInt8(ascii: "["))
+            for (i, e) in elements.enumerated() {
+                if i > 0 { appendByte(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                writePretty(e, indent: indent + 1)
+            }
+            newline(indent)
+            appendByte(UInt8(ascii: "]"))
+        case .object(let members) where !members.isEmpty:
+            appendByte(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { appendByte(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                appendString(key)
+                appendRaw(": ")
+                writePretty(members[key]!, indent: indent + 1)
+            }
+            newline(indent)
+            appendByte(UInt8(ascii: "}"))
+        default:
+            write(value)
+        }
+    }
+}

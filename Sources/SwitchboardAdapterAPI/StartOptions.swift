@@ -1,0 +1,80 @@
+/// What an adapter is told when its session starts.
+public struct StartOptions: Sendable, Hashable {
+    /// The workspace the session belongs to (`@host` for the host itself).
+    public var workspaceName: String
+    /// The container the agent runs in; `nil` when it runs on the host.
+    public var containerName: String?
+    /// The agent's own session id to resume, if any.
+    public var agentSessionId: String?
+    /// The model to use, if chosen.
+    public var model: String?
+    /// The project directory the agent works in.
+    public var projectPath: String?
+    /// Whether the agent runs directly on the host.
+    public var isHost: Bool
+    /// A directory the adapter may keep state in.
+    public var stateDirectory: String?
+
+    public init(
+        workspaceName: String,
+        containerName: String? = nil,
+        agentSessionId: String? = nil,
+        model: String? = nil,
+        projectPath: String? = nil,
+        isHost: Bool = false,
+        stateDirectory: String? = nil
+    ) {
+        self.workspaceName = workspaceName
+        self.containerName = containerName
+        self.agentSessionId = agentSessionId
+        self.model = model
+        self.projectPath = projectPath
+        self.isHost = isHost
+        self.stateDirectory = stateDirectory
+    }
+}
+
+extension StartOptions {
+    /// The options as the JSON object that crosses the plugin boundary.
+    public var jsonText: String {
+        var w = JSONWriter()
+        w.appendRaw("{\"workspaceName\":")
+        w.appendString(workspaceName)
+        w.appendRaw(",\"isHost\":")
+        isHost ? w.appendRaw("true") : w.appendRaw("false")
+        for (key, value) in [
+            ("containerName", containerName), ("agentSessionId", agentSessionId), ("model", model),
+            ("projectPath", projectPath), ("stateDirectory", stateDirectory),
+        ] {
+            guard let value else { continue }
+            w.appendByte(UInt8(ascii: ","))
+            w.appendString(key)
+            w.appendByte(UInt8(ascii: ":"))
+            w.appendString(value)
+        }
+        w.appendByte(UInt8(ascii: "}"))
+        return w.string
+    }
+
+    /// Parses the options object; unknown keys are ignored so hosts can add options.
+    public init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+        var reader = JSONReader(jsonBytes)
+        var options = StartOptions(workspaceName: "")
+        var sawWorkspace = false
+        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+            switch key {
+            case "workspaceName": options.workspaceName = try r.readString(); sawWorkspace = true
+            case "containerName": options.containerName = try r.readOptionalString()
+            case "agentSessionId": options.agentSessionId = try r.readOptionalString()
+            case "model": options.model = try r.readOptionalString()
+            case "projectPath": options.projectPath = try r.readOptionalString()
+            case "stateDirectory": options.stateDirectory = try r.readOptionalString()
+            case "isHost": options.isHost = try r.readBool()
+            default: try r.skipValue()
+            }
+        }
+        try reader.expectEnd()
+        guard sawWorkspace else { throw JSONError(offset: 0, reason: "start options have no 'workspaceName'") }
+        self = options
+    }
+}

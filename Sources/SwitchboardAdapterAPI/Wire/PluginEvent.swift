@@ -1,0 +1,122 @@
+/// One event as it crosses the plugin boundary (plugin → host), in JSON:
+///
+/// ```json
+/// {"event":"message","request":3,"message":{"type":"assistant","content":"Hi","timestamp":"…"}}
+/// {"event":"status","status":"running","agentSessionId":"abc"}
+/// {"event":"error","error":"claude exited with code 1"}
+/// {"event":"completed","request":3}
+/// {"event":"failed","request":3,"error":"Codex adapter not yet implemented"}
+/// ```
+///
+/// `request` ties an event to the host request it answers; it is optional except on
+/// `completed` and `failed`. The plugin SDK writes these, the host reads them; a plugin in
+/// another language writes the same text (see `switchboard_abi.h`).
+public enum PluginEvent: Sendable, Hashable {
+    case message(ChatMessage, request: UInt64?)
+    case status(SessionStatus, agentSessionId: String?, request: UInt64?)
+    case error(String, request: UInt64?)
+    case completed(request: UInt64)
+    case failed(request: UInt64, error: String)
+}
+
+extension PluginEvent {
+    /// Writes the event as one JSON object.
+    public func write(to w: inout JSONWriter) {
+        switch self {
+        case .message(let message, let request):
+            w.appendRaw("{\"event\":\"message\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"message\":")
+            message.write(to: &w)
+        case .status(let status, let agentSessionId, let request):
+            w.appendRaw("{\"event\":\"status\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"status\":\"")
+            w.bytes.append(contentsOf: status.rawValue.utf8)
+            w.appendByte(UInt8(ascii: "\""))
+            if let agentSessionId {
+                w.appendRaw(",\"agentSessionId\":")
+                w.appendString(agentSessionId)
+            }
+        case .error(let text, let request):
+            w.appendRaw("{\"event\":\"error\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"error\":")
+            w.appendString(text)
+        case .completed(let request):
+            w.appendRaw("{\"event\":\"completed\"")
+            Self.writeRequest(request, to: &w)
+        case .failed(let request, let text):
+            w.appendRaw("{\"event\":\"failed\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"error\":")
+            w.appendString(text)
+        }
+        w.appendByte(UInt8(ascii: "}"))
+    }
+
+    private static func writeRequest(_ request: UInt64?, to w: inout JSONWriter) {
+        guard let request else { return }
+        w.appendRaw(",\"request\":")
+        w.appendInt(request)
+    }
+
+    /// The event as JSON text.
+    public var jsonText: String {
+        var w = JSONWriter()
+        write(to: &w)
+        return w.string
+    }
+
+    /// Reads one event from the bytes a plugin passed to the callback.
+    ///
+    /// - Throws: ``JSONError`` for malformed JSON, an unknown `event`, or a missing field.
+    public init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+        var reader = JSONReader(jsonBytes)
+        var kind: String?
+        var request: UInt64?
+        var message: ChatMessage?
+        var status: SessionStatus?
+        var agentSessionId: String?
+        var errorText: String?
+        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+            switch key {
+            case "event": kind = try r.readString()
+            case "request": request = try r.consumeNull() ? nil : r.readUInt64()
+            case "message": message = try ChatMessage.read(from: &r)
+            case "status":
+                let raw = try r.readString()
+                guard let s = SessionStatus(rawValue: raw) else { throw r.error("unknown status '\(raw)'") }
+                status = s
+            case "agentSessionId": agentSessionId = try r.readOptionalString()
+            case "error": errorText = try r.readString()
+            default: try r.skipValue()
+            }
+        }
+        try reader.expectEnd()
+        func missing(_ field: String) -> JSONError {
+            JSONError(offset: 0, reason: "'\(kind ?? "?")' event has no '\(field)'")
+        }
+        switch kind {
+        case "message":
+            guard let message else { throw missing("message") }
+            self = .message(message, request: request)
+        case "status":
+            guard let status else { throw missing("status") }
+            self = .status(status, agentSessionId: agentSessionId, request: request)
+        case "error":
+            guard let errorText else { throw missing("error") }
+            self = .error(errorText, request: request)
+        case "completed":
+            guard let request else { throw missing("request") }
+            self = .completed(request: request)
+        case "failed":
+            guard let request else { throw missing("request") }
+            self = .failed(request: request, error: errorText ?? "the plugin gave no reason")
+        case nil:
+            throw JSONError(offset: 0, reason: "object has no 'event' field")
+        case let other?:
+            throw JSONError(offset: 0, reason: "unknown event '\(other)'")
+        }
+    }
+}

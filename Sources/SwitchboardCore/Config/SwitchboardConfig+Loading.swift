@@ -1,0 +1,190 @@
+import SwitchboardAdapterAPI
+
+extension SwitchboardConfig {
+    /// The keys a config file may have at its top level.
+    public static let topLevelKeys: [String] = [
+        "agents", "allowHostWorkspace", "containerPrefix", "messageBufferBytes",
+        "messageBufferSize", "pluginDirectories", "stateDirectory",
+    ]
+
+    /// Reads and validates a config file.
+    ///
+    /// - Parameter bundledPluginDirectory: where the bundled plugins are; used when the file
+    ///   names no `pluginDirectories`, and searched last for bare plugin file names.
+    /// - Throws: ``ConfigError`` listing every problem with its key path.
+    public static func load(path: String, bundledPluginDirectory: String) throws(ConfigError) -> SwitchboardConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try FilePaths.readFile(path)
+        } catch {
+            throw ConfigError(path: path, issues: [.init(keyPath: "", problem: error.description)])
+        }
+        let absolute = FilePaths.resolve(path, against: FilePaths.currentDirectory())
+        return try parse(
+            String(decoding: bytes, as: UTF8.self),
+            path: path,
+            baseDirectory: FilePaths.directory(of: absolute),
+            bundledPluginDirectory: bundledPluginDirectory
+        )
+    }
+
+    /// Validates config text. Relative paths resolve against `baseDirectory`.
+    public static func parse(
+        _ text: String,
+        path: String? = nil,
+        baseDirectory: String,
+        bundledPluginDirectory: String
+    ) throws(ConfigError) -> SwitchboardConfig {
+        let root: JSONValue
+        do {
+            root = try JSONValue(parsing: text)
+        } catch {
+            throw ConfigError(path: path, issues: [.init(keyPath: "", problem: "not valid JSON: \(error.description)")])
+        }
+        var config = SwitchboardConfig.defaults(bundledPluginDirectory: bundledPluginDirectory)
+        config.sourcePath = path
+        var issues: [ConfigError.Issue] = []
+        func issue(_ keyPath: String, _ problem: String) {
+            issues.append(.init(keyPath: keyPath, problem: problem))
+        }
+        guard let object = root.objectValue else {
+            throw ConfigError(path: path, issues: [.init(keyPath: "", problem: "the top level must be an object, not \(root.kindDescription)")])
+        }
+        for key in object.keys.sorted() where !topLevelKeys.contains(key) {
+            issue(key, "unknown key (known keys: \(topLevelKeys.joined(separator: ", ")))")
+        }
+
+        if let value = object["pluginDirectories"] {
+            if let list = value.arrayValue {
+                var directories: [String] = []
+                for (i, element) in list.enumerated() {
+                    guard let dir = element.stringValue, !dir.isEmpty else {
+                        issue("pluginDirectories[\(i)]", "must be a non-empty string, not \(element.kindDescription)")
+                        continue
+                    }
+                    let resolved = FilePaths.resolve(dir, against: baseDirectory)
+                    if !FilePaths.isDirectory(resolved) {
+                        issue("pluginDirectories[\(i)]", "directory '\(dir)' does not exist")
+                    }
+                    directories.append(resolved)
+                }
+                config.pluginDirectories = directories
+            } else {
+                issue("pluginDirectories", "must be an array of directory paths, not \(value.kindDescription)")
+            }
+        }
+        if let value = object["stateDirectory"] {
+            if let dir = value.stringValue, !dir.isEmpty {
+                config.stateDirectory = FilePaths.resolve(dir, against: baseDirectory)
+            } else {
+                issue("stateDirectory", "must be a non-empty string, not \(value.kindDescription)")
+            }
+        }
+        if let value = object["messageBufferSize"] {
+            if let n = value.intValue, n >= 1, n <= 1_000_000 {
+                config.messageBufferSize = n
+            } else {
+                issue("messageBufferSize", "must be a whole number from 1 to 1000000, not \(value.jsonText)")
+            }
+        }
+        if let value = object["messageBufferBytes"] {
+            if let n = value.intValue, n >= 1024 {
+                config.messageBufferBytes = n
+            } else {
+                issue("messageBufferBytes", "must be a whole number of at least 1024, not \(value.jsonText)")
+            }
+        }
+        if let value = object["containerPrefix"] {
+            if let prefix = value.stringValue {
+                config.containerPrefix = prefix
+            } else {
+                issue("containerPrefix", "must be a string, not \(value.kindDescription)")
+            }
+        }
+        if let value = object["allowHostWorkspace"] {
+            if let flag = value.boolValue {
+                config.allowHostWorkspace = flag
+            } else {
+                issue("allowHostWorkspace", "must be true or false, not \(value.kindDescription)")
+            }
+        }
+        if let value = object["agents"] {
+            if let agents = value.objectValue {
+                for type in agents.keys.sorted() {
+                    if let agent = parseAgent(type, agents[type]!, config: config, baseDirectory: baseDirectory, issue: issue) {
+                        config.agents[type] = agent
+                    }
+                }
+            } else {
+                issue("agents", "must be an object keyed by agent type, not \(value.kindDescription)")
+            }
+        }
+        guard issues.isEmpty else { throw ConfigError(path: path, issues: issues) }
+        return config
+    }
+
+    private static func parseAgent(
+        _ type: String,
+        _ value: JSONValue,
+        config: SwitchboardConfig,
+        baseDirectory: String,
+        issue: (String, String) -> Void
+    ) -> Agent? {
+        let keyPath = "agents.\(type)"
+        if let problem = AgentTypeName.problem(with: type) {
+            issue(keyPath, problem)
+            return nil
+        }
+        guard let object = value.objectValue else {
+            issue(keyPath, "must be an object with 'plugin' and/or 'settings', not \(value.kindDescription)")
+            return nil
+        }
+        var agent = Agent()
+        var ok = true
+        for key in object.keys.sorted() where key != "plugin" && key != "settings" {
+            issue("\(keyPath).\(key)", "unknown key (known keys: plugin, settings)")
+            ok = false
+        }
+        if let plugin = object["plugin"] {
+            if let written = plugin.stringValue, !written.isEmpty {
+                agent.pluginAsWritten = written
+                if let resolved = resolvePlugin(written, config: config, baseDirectory: baseDirectory) {
+                    agent.plugin = resolved
+                } else if written.contains("/") {
+                    issue("\(keyPath).plugin", "file '\(written)' does not exist")
+                    ok = false
+                } else {
+                    let searched = config.pluginDirectories.joined(separator: ", ")
+                    issue("\(keyPath).plugin", "file '\(written)' is in none of the plugin directories (\(searched))")
+                    ok = false
+                }
+            } else {
+                issue("\(keyPath).plugin", "must be a file path, not \(plugin.kindDescription)")
+                ok = false
+            }
+        }
+        if let settings = object["settings"] {
+            if settings.objectValue != nil {
+                agent.settings = settings
+            } else {
+                issue("\(keyPath).settings", "must be an object, not \(settings.kindDescription)")
+                ok = false
+            }
+        }
+        return ok ? agent : nil
+    }
+
+    /// A plugin named with a slash is a path relative to the config file; a bare file name
+    /// is looked for in the plugin directories, in order.
+    private static func resolvePlugin(_ written: String, config: SwitchboardConfig, baseDirectory: String) -> String? {
+        if written.contains("/") || written.hasPrefix("~") {
+            let path = FilePaths.resolve(written, against: baseDirectory)
+            return FilePaths.exists(path) ? path : nil
+        }
+        for directory in config.pluginDirectories {
+            let path = FilePaths.join(directory, written)
+            if FilePaths.exists(path) { return path }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,90 @@
+import SwitchboardAdapterAPI
+
+/// The operator's config file: which plugin serves which agent type, with what settings,
+/// and the manager's own limits. See `Docs/Configuration.md` for a complete example.
+///
+/// Paths in the file are relative to the file's own directory; `~` means `$HOME`.
+public struct SwitchboardConfig: Sendable, Hashable {
+    /// One agent type's entry.
+    public struct Agent: Sendable, Hashable {
+        /// The plugin file serving this type, resolved; `nil` to use the plugin found in the
+        /// plugin directories that declares this type.
+        public var plugin: String?
+        /// The plugin file as written in the config, for messages.
+        public var pluginAsWritten: String?
+        /// The plugin's settings, passed to its `create` untouched.
+        public var settings: JSONValue
+
+        public init(plugin: String? = nil, pluginAsWritten: String? = nil, settings: JSONValue = .object([:])) {
+            self.plugin = plugin
+            self.pluginAsWritten = pluginAsWritten ?? plugin
+            self.settings = settings
+        }
+    }
+
+    /// Directories scanned for plugin files (`*.so`), in order.
+    public var pluginDirectories: [String]
+    /// Where sessions and other state are kept.
+    public var stateDirectory: String
+    /// How many messages each session keeps for clients that resume.
+    public var messageBufferSize: Int
+    /// How many bytes of messages each session keeps at most.
+    public var messageBufferBytes: Int
+    /// Containers are named `<prefix><workspace>`.
+    public var containerPrefix: String
+    /// Whether the host workspace `@host` may be used.
+    public var allowHostWorkspace: Bool
+    /// Per agent type: the plugin and its settings.
+    public var agents: [String: Agent]
+    /// The file this came from, if any.
+    public var sourcePath: String?
+
+    /// The configuration used when there is no config file: the bundled plugins next to the
+    /// executable, state in `~/.switchboard`.
+    public static func defaults(bundledPluginDirectory: String) -> SwitchboardConfig {
+        SwitchboardConfig(
+            pluginDirectories: [bundledPluginDirectory],
+            stateDirectory: FilePaths.expandingTilde("~/.switchboard"),
+            messageBufferSize: 1000,
+            messageBufferBytes: 8 * 1024 * 1024,
+            containerPrefix: "workspace-",
+            allowHostWorkspace: true,
+            agents: [:],
+            sourcePath: nil
+        )
+    }
+}
+
+/// A config file that could not be used: every problem with its key path.
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// One problem at one key.
+    public struct Issue: Sendable, Hashable, CustomStringConvertible {
+        /// Where, e.g. `agents.claude.plugin` (empty for the whole file).
+        public var keyPath: String
+        /// What is wrong there.
+        public var problem: String
+
+        public init(keyPath: String, problem: String) {
+            self.keyPath = keyPath
+            self.problem = problem
+        }
+
+        public var description: String { keyPath.isEmpty ? problem : "\(keyPath): \(problem)" }
+    }
+
+    /// The file, if the config came from one.
+    public var path: String?
+    /// Every problem found.
+    public var issues: [Issue]
+
+    public init(path: String?, issues: [Issue]) {
+        self.path = path
+        self.issues = issues
+    }
+
+    public var description: String {
+        let subject = path.map { "Config '\($0)'" } ?? "The config"
+        if issues.count == 1 { return "\(subject) is not valid: \(issues[0])" }
+        return "\(subject) has \(issues.count) problems:\n" + issues.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

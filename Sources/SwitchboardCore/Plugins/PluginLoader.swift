@@ -1,0 +1,164 @@
+import CSwitchboardABI
+import SwitchboardAdapterAPI
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A plugin that loaded: its descriptor, checked, and what it says about itself.
+public struct LoadedPlugin: Sendable, Hashable {
+    /// The file as it was named.
+    public var path: String
+    /// The agent type the plugin declares.
+    public var agentType: String
+    /// Its human-readable name.
+    public var displayName: String
+    /// The plugin's own version.
+    public var pluginVersion: String
+    /// The toolchain that built it.
+    public var toolchain: String
+    /// The ABI major version it speaks.
+    public var abiVersion: UInt32
+    /// The size of its descriptor.
+    public var structSize: UInt32
+
+    /// The file name without directories, for messages.
+    public var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
+
+    let descriptor: DescriptorPointer
+}
+
+/// The descriptor pointer. It stays valid for the life of the process: plugins are never unloaded.
+struct DescriptorPointer: @unchecked Sendable, Hashable {
+    let pointer: UnsafePointer<switchboard_plugin_descriptor>
+}
+
+/// Opens plugin files with `dlopen` and checks their descriptors.
+///
+/// Every failure is a ``PluginLoadError`` naming the file and the reason; nothing a plugin
+/// file contains can crash the host before its descriptor has been checked. Loaded files
+/// stay loaded for the life of the process (a Swift library must never be `dlclose`d), and
+/// loading one path twice returns the same plugin.
+public enum PluginLoader {
+    /// The ABI major versions this host speaks.
+    public static let supportedABIVersions: [UInt32] = [UInt32(SWITCHBOARD_ABI_VERSION)]
+
+    private static let cache = Mutex<[String: LoadedPlugin]>([:])
+
+    /// Loads and checks the plugin at `path`.
+    public static func load(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
+        let key = canonicalPath(path) ?? path
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        let plugin = try open(path)
+        return cache.withLock { cache in
+            if let raced = cache[key] { return raced }
+            cache[key] = plugin
+            return plugin
+        }
+    }
+
+    private static func open(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
+        func fail(_ code: PluginLoadError.Code, _ reason: String) -> PluginLoadError {
+            PluginLoadError(code, path: path, message: "Plugin '\(path)' \(reason)")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw fail(.fileMissing, "does not exist.")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw fail(.notSharedObject, "is not a regular file.")
+        }
+        guard isELFSharedObject(path) else {
+            throw fail(.notSharedObject, "is not an ELF shared object.")
+        }
+        _ = dlerror()
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw fail(.openFailed, "could not be opened: \(reason)")
+        }
+        // The handle is deliberately never closed (see the type's documentation).
+        guard let symbol = dlsym(handle, SWITCHBOARD_PLUGIN_ENTRY_V1) else {
+            if let other = otherMajorVersion(in: handle) {
+                throw fail(.unsupportedABIVersion, "was built for ABI \(other); this host speaks ABI \(SWITCHBOARD_ABI_VERSION).")
+            }
+            throw fail(.missingEntrySymbol, "does not export '\(SWITCHBOARD_PLUGIN_ENTRY_V1)'; it is not a Switchboard plugin.")
+        }
+        let entry = unsafeBitCast(symbol, to: switchboard_plugin_entry_v1.self)
+        guard let descriptor = entry() else {
+            throw fail(.nullDescriptor, "returned no descriptor (its entry '\(SWITCHBOARD_PLUGIN_ENTRY_V1)' returned NULL).")
+        }
+        // Only the first two fields may be read before the version and size are checked.
+        let abi = descriptor.pointee.abi_version
+        let size = descriptor.pointee.struct_size
+        guard supportedABIVersions.contains(abi) else {
+            throw fail(.unsupportedABIVersion, "was built for ABI \(abi); this host speaks ABI \(SWITCHBOARD_ABI_VERSION).")
+        }
+        let minimum = switchboard_descriptor_v1_size()
+        guard Int(size) >= minimum else {
+            throw fail(.descriptorTooSmall, "has a descriptor of \(size) bytes; ABI \(abi) needs at least \(minimum).")
+        }
+        let d = descriptor.pointee
+        var missing: [String] = []
+        if d.create == nil { missing.append("create") }
+        if d.start == nil { missing.append("start") }
+        if d.send_message == nil { missing.append("send_message") }
+        if d.set_model == nil { missing.append("set_model") }
+        if d.interrupt == nil { missing.append("interrupt") }
+        if d.dispose == nil { missing.append("dispose") }
+        if d.destroy == nil { missing.append("destroy") }
+        if d.free_buffer == nil { missing.append("free_buffer") }
+        guard missing.isEmpty else {
+            throw fail(.invalidDescriptor, "has no function for \(missing.joined(separator: ", ")) in its descriptor.")
+        }
+        guard let typePointer = d.agent_type else {
+            throw fail(.invalidAgentType, "declares no agent type.")
+        }
+        let agentType = String(cString: typePointer)
+        if let problem = AgentTypeName.problem(with: agentType) {
+            throw fail(.invalidAgentType, "declares an invalid agent type: \(problem).")
+        }
+        func string(_ p: UnsafePointer<CChar>?, _ fallback: String) -> String {
+            p.map { String(cString: $0) } ?? fallback
+        }
+        return LoadedPlugin(
+            path: path,
+            agentType: agentType,
+            displayName: string(d.display_name, agentType),
+            pluginVersion: string(d.plugin_version, "unknown"),
+            toolchain: string(d.toolchain, "unknown"),
+            abiVersion: abi,
+            structSize: size,
+            descriptor: DescriptorPointer(pointer: descriptor)
+        )
+    }
+
+    /// Looks for an entry symbol of a later major version, to name it in the error.
+    private static func otherMajorVersion(in handle: UnsafeMutableRawPointer) -> Int? {
+        for version in 2...9 where dlsym(handle, "switchboard_plugin_v\(version)") != nil {
+            return version
+        }
+        return nil
+    }
+
+    private static func isELFSharedObject(_ path: String) -> Bool {
+        guard let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var header = [UInt8](repeating: 0, count: 18)
+        guard fread(&header, 1, header.count, file) == header.count else { return false }
+        guard header[0] == 0x7F, header[1] == UInt8(ascii: "E"), header[2] == UInt8(ascii: "L"), header[3] == UInt8(ascii: "F") else {
+            return false
+        }
+        // e_type (little-endian on the platforms we build for): 3 = ET_DYN.
+        let type = UInt16(header[16]) | UInt16(header[17]) << 8
+        return type == 3
+    }
+
+    static func canonicalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

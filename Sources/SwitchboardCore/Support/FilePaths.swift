@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The few file-system operations the core needs, on plain POSIX calls.
+public enum FilePaths {
+    /// `~` and `~/…` become `$HOME` and `$HOME/…`.
+    public static func expandingTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/"
+        return home + path.dropFirst()
+    }
+
+    /// `path` made absolute against `base` (after `~` expansion).
+    public static func resolve(_ path: String, against base: String) -> String {
+        let expanded = expandingTilde(path)
+        if expanded.hasPrefix("/") { return expanded }
+        return join(base, expanded)
+    }
+
+    /// Joins two path parts with one slash, dropping a leading `./` from the second.
+    public static func join(_ a: String, _ b: String) -> String {
+        let tail = b.hasPrefix("./") ? String(b.dropFirst(2)) : b
+        if a.isEmpty { return tail }
+        return a.hasSuffix("/") ? a + tail : a + "/" + tail
+    }
+
+    /// The directory part of `path` (`.` when there is none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// The current working directory.
+    public static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "." }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+
+    /// The directory holding the running executable.
+    public static func executableDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return currentDirectory() }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return directory(of: path)
+    }
+
+    /// Whether something exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Whether `path` is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The names in a directory, sorted; `nil` when it cannot be read.
+    public static func contents(of directory: String) -> [String]? {
+        guard let dir = opendir(directory) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The whole file as bytes.
+    public static func readFile(_ path: String) throws(FileError) -> [UInt8] {
+        guard let file = fopen(path, "rb") else { throw FileError(path: path, errno: errno) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count { break }
+        }
+        if ferror(file) != 0 { throw FileError(path: path, errno: EIO) }
+        return bytes
+    }
+}
+
+/// A file that could not be read, with the system's reason.
+public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, errno code: Int32) {
+        self.path = path
+        self.reason = String(cString: strerror(code))
+    }
+
+    public var description: String { "cannot read '\(path)': \(reason)" }
+}
