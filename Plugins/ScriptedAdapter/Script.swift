@@ -46,6 +46,11 @@ struct Script: Sendable {
         self.turns = turns
     }
 
+    /// One turn that echoes the user's text.
+    init(echoing: Void) {
+        turns = [Turn(echo: true)]
+    }
+
     /// Takes the turns given inline in the settings.
     init(turns values: [JSONValue], origin: String) throws(AdapterError) {
         var turns: [Turn] = []

@@ -14,6 +14,9 @@ import Glibc
 /// - `turns`: the turns inline, as an array of the same objects;
 /// - `loop`: `true` to start the script over when it runs out (default: the turn fails);
 /// - `startFailure`: a reason; `start` then fails with it (for testing start-up errors).
+///
+/// With neither `script` nor `turns` it echoes every message back, which makes it a handy
+/// stand-in for demos.
 final class ScriptedAgent: AgentAdapter {
     private struct State {
         var script: Script
@@ -53,7 +56,7 @@ final class ScriptedAgent: AgentAdapter {
             }
             script = try Script(turns: list, origin: "settings.turns")
         case (nil, nil):
-            throw AdapterError(.invalidSettings, "settings: give 'script' (a JSONL file) or 'turns' (an array)")
+            script = Script(echoing: ())
         case (_?, _?):
             throw AdapterError(.invalidSettings, "settings: give either 'script' or 'turns', not both")
         }
@@ -61,7 +64,7 @@ final class ScriptedAgent: AgentAdapter {
             guard let flag = value.boolValue else { throw AdapterError(.invalidSettings, "settings.loop: must be true or false") }
             loop = flag
         } else {
-            loop = false
+            loop = object["script"] == nil && object["turns"] == nil
         }
         if let value = object["startFailure"] {
             guard let reason = value.stringValue else { throw AdapterError(.invalidSettings, "settings.startFailure: must be a string") }

@@ -77,7 +77,11 @@ public struct JSONReader {
         try expect(UInt8(ascii: "{"), "'{'")
         if peek() == UInt8(ascii: "}") { index += 1; return }
         while true {
-            guard peek() == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            switch peek() {
+            case UInt8(ascii: "\""): break
+            case nil: throw error("unexpected end of input in object")
+            default: throw error("expected a string key")
+            }
             let key = try readString()
             try expect(UInt8(ascii: ":"), "':'")
             try body(&self, key)

@@ -13,11 +13,25 @@ public enum FilePaths {
         return home + path.dropFirst()
     }
 
-    /// `path` made absolute against `base` (after `~` expansion).
+    /// `path` made absolute against `base` (after `~` expansion), with `.` and `..`
+    /// components folded away.
     public static func resolve(_ path: String, against base: String) -> String {
         let expanded = expandingTilde(path)
-        if expanded.hasPrefix("/") { return expanded }
-        return join(base, expanded)
+        return normalize(expanded.hasPrefix("/") ? expanded : join(base, expanded))
+    }
+
+    /// Folds `.`, `..` and repeated slashes out of a path, lexically.
+    public static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty && parts.last != ".." { parts.removeLast() } else if !path.hasPrefix("/") { parts.append(part) }
+            default: parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
     /// Joins two path parts with one slash, dropping a leading `./` from the second.

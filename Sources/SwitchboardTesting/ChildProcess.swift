@@ -1,0 +1,117 @@
+import Foundation
+
+/// Runs a command to completion and captures its output — for tests that drive the real
+/// `switchboard` binary or a C compiler. (Agent processes use swift-subprocess instead.)
+public struct ChildProcess: Sendable {
+    /// What a finished command left behind.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `executable` with `arguments`; output goes through temporary files, so a chatty
+    /// command cannot block on a full pipe.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    ) throws -> Result {
+        let scratch = try TemporaryDirectory(prefix: "switchboard-run")
+        defer { scratch.remove() }
+        let outPath = scratch.path + "/stdout"
+        let errPath = scratch.path + "/stderr"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        )
+    }
+
+    /// Finds `name` on `PATH`.
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed on request.
+public struct TemporaryDirectory: Sendable {
+    /// Its absolute path.
+    public let path: String
+
+    public init(prefix: String = "switchboard") throws {
+        let template = NSTemporaryDirectory() + "\(prefix)-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard mkdtemp(&bytes) != nil else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp failed for \(template)"])
+        }
+        path = String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Writes `text` to a file inside the directory and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ text: String) throws -> String {
+        let file = path + "/" + name
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Removes the directory and everything in it.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Builds plugins written in C against the Switchboard header, with the system compiler.
+public enum CPluginCompiler {
+    /// The directory holding `switchboard_abi.h`, found from this source file's location
+    /// or `$SWITCHBOARD_ABI_INCLUDE`.
+    public static var includeDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["SWITCHBOARD_ABI_INCLUDE"] { return dir }
+        let here = URL(fileURLWithPath: #filePath)
+        return here.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CSwitchboardABI/include").path
+    }
+
+    /// Compiles `source` into the shared object `output`.
+    /// - Throws: ``CompileError`` with the compiler's output when it fails.
+    public static func build(source: String, output: String, defines: [String] = []) throws {
+        guard let cc = ChildProcess.which("cc") ?? ChildProcess.which("gcc") else {
+            throw CompileError(output: "no C compiler ('cc' or 'gcc') on PATH")
+        }
+        let args = ["-std=c11", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Wall", "-Werror",
+                    "-I", includeDirectory] + defines.map { "-D\($0)" } + ["-o", output, source]
+        let result = try ChildProcess.run(cc, args)
+        guard result.status == 0 else { throw CompileError(output: result.stderr + result.stdout) }
+    }
+
+    /// A failed compile.
+    public struct CompileError: Error, CustomStringConvertible {
+        public var output: String
+        public var description: String { "C compile failed: \(output)" }
+    }
+}

@@ -1,0 +1,108 @@
+import Testing
+@testable import SwitchboardAdapterAPI
+
+@Suite("Wire codec")
+struct WireCodecTests {
+    @Test("A chat message with every field survives a round trip")
+    func chatMessageRoundTrip() throws {
+        let message = ChatMessage(
+            type: .toolResult,
+            content: "line 1\nline \"2\"\t\\ ünïcödé 🎉 \u{01}",
+            timestamp: "2026-11-25T09:33:26.123Z",
+            messageId: "msg_1",
+            toolName: "Bash",
+            toolId: "toolu_9",
+            extra: ["isError": .bool(true), "usage": .object(["input_tokens": .int(12)])]
+        )
+        let text = message.jsonText
+        #expect(text.hasPrefix("{\"type\":\"tool_result\",\"content\":\"line 1\\nline \\\"2\\\"\\t\\\\ ünïcödé 🎉 \\u0001\""))
+        let back = try ChatMessage(jsonText: text)
+        #expect(back == message)
+    }
+
+    @Test("Field names are exactly the ones clients of the original read")
+    func fieldNames() throws {
+        let text = ChatMessage(type: .toolUse, content: "{}", timestamp: "t", messageId: "m", toolName: "n", toolId: "i").jsonText
+        let object = try #require(JSONValue(parsing: text).objectValue)
+        #expect(Set(object.keys) == ["type", "content", "timestamp", "messageId", "toolName", "toolId"])
+        #expect(object["type"] == .string("tool_use"))
+        let minimal = try #require(JSONValue(parsing: ChatMessage(type: .done, content: "x", timestamp: "t").jsonText).objectValue)
+        #expect(Set(minimal.keys) == ["type", "content", "timestamp"])
+    }
+
+    @Test("Escapes, surrogate pairs and null optionals are read")
+    func readingEscapes() throws {
+        let message = try ChatMessage(jsonText: #"{"type":"assistant","content":"a\u00e9\ud83c\udf89\/\b\f\r","timestamp":"t","messageId":null}"#)
+        #expect(message.content == "aé🎉/\u{08}\u{0C}\r")
+        #expect(message.messageId == nil)
+    }
+
+    @Test("Every event kind survives a round trip", arguments: [
+        PluginEvent.message(ChatMessage(type: .assistant, content: "hi", timestamp: "t", messageId: "m"), request: 3),
+        PluginEvent.message(ChatMessage(type: .done, content: "Response complete", timestamp: "t"), request: nil),
+        PluginEvent.status(.running, agentSessionId: "abc", request: nil),
+        PluginEvent.status(.interrupted, agentSessionId: nil, request: 9),
+        PluginEvent.error("boom \"quoted\"", request: nil),
+        PluginEvent.completed(request: 18_446_744_073_709_551_615),
+        PluginEvent.failed(request: 2, error: "Codex adapter not yet implemented"),
+    ])
+    func eventRoundTrip(event: PluginEvent) throws {
+        var bytes = Array(event.jsonText.utf8)
+        let back = try bytes.withUnsafeMutableBufferPointer { try PluginEvent(jsonBytes: UnsafeBufferPointer($0)) }
+        #expect(back == event)
+    }
+
+    @Test("Malformed events are errors that say what is wrong", arguments: [
+        (#"{"event":"message","#, "unexpected end of input"),
+        (#"{"event":"teleport"}"#, "unknown event 'teleport'"),
+        (#"{"event":"message"}"#, "'message' event has no 'message'"),
+        (#"{"event":"message","message":{"type":"shout","content":"x"}}"#, "unknown message type 'shout'"),
+        (#"{"event":"status","status":"sleeping"}"#, "unknown status 'sleeping'"),
+        (#"{"event":"completed"}"#, "'completed' event has no 'request'"),
+        (#"{"status":"idle"}"#, "no 'event' field"),
+        (#"{"event":"error","error":"x"} trailing"#, "unexpected trailing characters"),
+        (#"["event"]"#, "expected '{'"),
+        ("{\"event\":\"error\",\"error\":\"a\u{01}b\"}", "control character in string"),
+    ])
+    func malformedEvents(text: String, expected: String) {
+        var bytes = Array(text.utf8)
+        do {
+            _ = try bytes.withUnsafeMutableBufferPointer { buffer throws(JSONError) in try PluginEvent(jsonBytes: UnsafeBufferPointer(buffer)) }
+            Issue.record("'\(text)' was accepted")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+        }
+    }
+
+    @Test("Start options cross as JSON and back")
+    func startOptions() throws {
+        let options = StartOptions(workspaceName: "@host", containerName: nil, agentSessionId: "s-1", model: "opus",
+                                   projectPath: "/tmp/p \"q\"", isHost: true, stateDirectory: "/var/lib/sb")
+        var bytes = Array(options.jsonText.utf8)
+        let back = try bytes.withUnsafeMutableBufferPointer { try StartOptions(jsonBytes: UnsafeBufferPointer($0)) }
+        #expect(back == options)
+    }
+
+    @Test("JSON values keep numbers exact and reject invalid documents")
+    func jsonValues() throws {
+        let value = try JSONValue(parsing: #"{"big": 9007199254740993, "neg": -1.5e3, "list": [true, false, null], "s": "x"}"#)
+        #expect(value["big"] == .number("9007199254740993"))
+        #expect(value["big"]?.intValue == 9_007_199_254_740_993)
+        #expect(value["neg"]?.doubleValue == -1500)
+        #expect(value["list"] == .array([.bool(true), .bool(false), .null]))
+        #expect(try JSONValue(parsing: value.jsonText) == value)
+        for bad in ["", "{", "[1,]", "{\"a\":1,}", "01", "tru", "\"abc", "{\"a\" 1}", "1 2"] {
+            #expect(throws: JSONError.self, "\(bad)") { try JSONValue(parsing: bad) }
+        }
+    }
+
+    @Test("Timestamps are ISO-8601 UTC with milliseconds")
+    func timestamps() {
+        #expect(Timestamp.format(seconds: 0, milliseconds: 7) == "1970-01-01T00:00:00.007Z")
+        #expect(Timestamp.format(seconds: 1_795_599_206, milliseconds: 123) == "2026-11-25T09:33:26.123Z")
+        let now = Timestamp.now()
+        #expect(now.count == 24)
+        #expect(now.hasSuffix("Z"))
+        #expect(Array(now)[10] == "T" && Array(now)[19] == ".")
+    }
+}
