@@ -92,30 +92,26 @@ extension ChatMessage {
         var type: Kind?
         var content: String?
         var timestamp: String?
-        var message = ChatMessage(type: .system, content: "", timestamp: "")
+        var messageId: String?
+        var toolName: String?
+        var toolId: String?
+        var extra: [String: JSONValue] = [:]
         let start = reader.index
-        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+        try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
-            case "type":
-                let raw = try r.readString()
-                guard let kind = Kind(rawValue: raw) else {
-                    throw r.error("unknown message type '\(raw)'")
-                }
-                type = kind
+            case "type": type = try Kind.read(from: &r)
             case "content": content = try r.readString()
             case "timestamp": timestamp = try r.readString()
-            case "messageId": message.messageId = try r.readOptionalString()
-            case "toolName": message.toolName = try r.readOptionalString()
-            case "toolId": message.toolId = try r.readOptionalString()
-            default: message.extra[key] = try r.readValue()
+            case "messageId": messageId = try r.readOptionalString()
+            case "toolName": toolName = try r.readOptionalString()
+            case "toolId": toolId = try r.readOptionalString()
+            default: extra[key.string] = try r.readValue()
             }
         }
         guard let type else { throw JSONError(offset: start, reason: "message has no 'type'") }
         guard let content else { throw JSONError(offset: start, reason: "message has no 'content'") }
-        message.type = type
-        message.content = content
-        message.timestamp = timestamp ?? Timestamp.now()
-        return message
+        return ChatMessage(type: type, content: content, timestamp: timestamp ?? Timestamp.now(),
+                           messageId: messageId, toolName: toolName, toolId: toolId, extra: extra)
     }
 
     /// The message as compact JSON text.
@@ -136,5 +132,22 @@ extension ChatMessage {
                 return message
             }
         }.get()
+    }
+}
+
+extension ChatMessage.Kind {
+    /// Reads a `type` value, matching the bytes without making a `String`.
+    static func read(from reader: inout JSONReader) throws(JSONError) -> ChatMessage.Kind {
+        let name = try reader.readName()
+        switch name {
+        case "assistant": return .assistant
+        case "user": return .user
+        case "system": return .system
+        case "tool_use": return .toolUse
+        case "tool_result": return .toolResult
+        case "error": return .error
+        case "done": return .done
+        default: throw reader.error("unknown message type '\(name.string)'")
+        }
     }
 }

@@ -61,7 +61,7 @@ extension StartOptions {
         var reader = JSONReader(jsonBytes)
         var options = StartOptions(workspaceName: "")
         var sawWorkspace = false
-        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+        try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
             case "workspaceName": options.workspaceName = try r.readString(); sawWorkspace = true
             case "containerName": options.containerName = try r.readOptionalString()

@@ -30,6 +30,27 @@ struct WireCodecTests {
         #expect(Set(minimal.keys) == ["type", "content", "timestamp"])
     }
 
+    @Test("Special characters are found at every position, across 8-byte words")
+    func specialsAtEveryPosition() throws {
+        for length in 0..<40 {
+            for position in 0..<max(length, 1) {
+                for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é"] {
+                    var chars = Array(repeating: "a", count: length)
+                    if length > 0 { chars[position] = special }
+                    let text = chars.joined()
+                    let message = ChatMessage(type: .assistant, content: text, timestamp: "t")
+                    let json = message.jsonText
+                    #expect(try ChatMessage(jsonText: json).content == text, "length \(length) position \(position)")
+                    // An unescaped control character is refused wherever it stands.
+                    if special == "\u{01}" && length > 0 {
+                        let raw = "{\"type\":\"user\",\"content\":\"\(text)\",\"timestamp\":\"t\"}"
+                        #expect(throws: JSONError.self) { try ChatMessage(jsonText: raw) }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Escapes, surrogate pairs and null optionals are read")
     func readingEscapes() throws {
         let message = try ChatMessage(jsonText: #"{"type":"assistant","content":"a\u00e9\ud83c\udf89\/\b\f\r","timestamp":"t","messageId":null}"#)

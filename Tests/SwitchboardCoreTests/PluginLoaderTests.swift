@@ -98,7 +98,7 @@ struct PluginLoaderTests {
         let errors = badLog.events.compactMap { if case .error(let e) = $0 { e } else { nil } }
         #expect(errors.count == 3)
         #expect(errors[0].hasPrefix("Plugin 'malformed.so' sent an invalid event (invalid JSON at byte"))
-        #expect(errors[1] == "Plugin 'malformed.so' sent an invalid event (invalid JSON at byte 0: unknown event 'teleport'); the event was ignored.")
+        #expect(errors[1] == "Plugin 'malformed.so' sent an invalid event (invalid JSON at byte 19: unknown event 'teleport'); the event was ignored.")
         #expect(errors[2].contains("unknown message type 'shout'"))
         #expect(bad.malformedEventCount == 3)
         // The same plugin's valid events still arrive, and the other adapter saw no error.

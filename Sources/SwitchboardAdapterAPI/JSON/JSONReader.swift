@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A small, allocation-lean JSON reader over UTF-8 bytes.
 ///
 /// The event path between a plugin and the host decodes with this instead of
@@ -18,12 +26,16 @@ public struct JSONReader {
 
 
     mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count
+        var i = index
+        while i < count {
+            switch base[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: index = i; return
             }
         }
+        index = i
     }
 
     /// The next significant byte, without consuming it.
@@ -39,6 +51,10 @@ public struct JSONReader {
 
 
     mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONError) {
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return
+        }
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else {
             throw error(index < bytes.count ? "expected \(what)" : "unexpected end of input, expected \(what)")
@@ -74,6 +90,12 @@ public struct JSONReader {
 
     /// Reads an object, calling `body` with each key; `body` must consume the value.
     public mutating func readObject(_ body: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
+        try readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in try body(&r, key.string) }
+    }
+
+    /// Reads an object, calling `body` with each key as raw bytes (no `String` is made
+    /// unless asked for); `body` must consume the value. Match keys with `case "name":`.
+    public mutating func readObjectKeys(_ body: (inout JSONReader, JSONKey) throws(JSONError) -> Void) throws(JSONError) {
         try expect(UInt8(ascii: "{"), "'{'")
         if peek() == UInt8(ascii: "}") { index += 1; return }
         while true {
@@ -82,7 +104,7 @@ public struct JSONReader {
             case nil: throw error("unexpected end of input in object")
             default: throw error("expected a string key")
             }
-            let key = try readString()
+            let key = try readKey()
             try expect(UInt8(ascii: ":"), "':'")
             try body(&self, key)
             skipWhitespace()
@@ -117,18 +139,60 @@ public struct JSONReader {
     public mutating func readString() throws(JSONError) -> String {
         try expect(UInt8(ascii: "\""), "a string")
         let start = index
-        while index < bytes.count {
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return s
-            }
-            if b == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
-            if b < 0x20 { throw error("control character in string") }
-            index += 1
+        switch scanString() {
+        case .closed(let end):
+            index = end + 1
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        case .escaped(let at):
+            index = at
+            return try readEscapedString(from: start)
+        case .invalid(let at, let reason):
+            index = at
+            throw error(reason)
         }
-        throw error("unterminated string")
+    }
+
+    private enum StringScan {
+        case closed(Int)
+        case escaped(Int)
+        case invalid(Int, String)
+    }
+
+    /// Scans from `index` (just after the opening quote) to the closing quote or the first
+    /// backslash, on a local pointer so the loop stays tight.
+    private func scanString() -> StringScan {
+        guard let base = bytes.baseAddress else { return .invalid(index, "unterminated string") }
+        let count = bytes.count
+        let i = JSONScan.firstSpecial(base, from: index, count: count)
+        guard i < count else { return .invalid(i, "unterminated string") }
+        switch base[i] {
+        case 0x22: return .closed(i)
+        case 0x5C: return .escaped(i)
+        default: return .invalid(i, "control character in string")
+        }
+    }
+
+    /// Reads a string as raw bytes, without making a `String` when it has no escapes —
+    /// for values matched against a fixed set of names.
+    public mutating func readName() throws(JSONError) -> JSONKey {
+        try readKey()
+    }
+
+    /// Reads an object key without making a `String` when it has no escapes.
+    mutating func readKey() throws(JSONError) -> JSONKey {
+        try expect(UInt8(ascii: "\""), "a string key")
+        let start = index
+        switch scanString() {
+        case .closed(let end):
+            index = end + 1
+            return JSONKey(raw: UnsafeBufferPointer(rebasing: bytes[start..<end]), decoded: nil)
+        case .escaped(let at):
+            index = at
+            return JSONKey(raw: UnsafeBufferPointer(start: nil, count: 0), decoded: try readEscapedString(from: start))
+        case .invalid(let at, let reason):
+            index = at
+            throw error(reason)
+        }
     }
 
     private mutating func readEscapedString(from start: Int) throws(JSONError) -> String {
@@ -175,8 +239,10 @@ public struct JSONReader {
                 }
             default:
                 if b < 0x20 { throw error("control character in string") }
-                out.append(b)
-                index += 1
+                // Copy the run of ordinary bytes up to the next quote, backslash or control.
+                let end = JSONScan.firstSpecial(bytes.baseAddress!, from: index, count: bytes.count)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                index = end
             }
         }
         throw error("unterminated string")
@@ -282,5 +348,33 @@ public struct JSONReader {
     /// Skips any value.
     public mutating func skipValue() throws(JSONError) {
         _ = try readValue()
+    }
+}
+
+/// An object key as the reader found it: raw bytes when it had no escapes.
+///
+/// Compare it with string literals (`key == "type"`, or `case "type":` in a `switch`)
+/// without allocating; ``string`` makes a `String` when one is needed.
+public struct JSONKey {
+    let raw: UnsafeBufferPointer<UInt8>
+    let decoded: String?
+
+    /// The key as a `String`.
+    public var string: String {
+        decoded ?? String(decoding: raw, as: UTF8.self)
+    }
+
+    /// Whether the key is exactly `literal`.
+    public static func == (key: JSONKey, literal: StaticString) -> Bool {
+        if let decoded = key.decoded { return decoded == literal.description }
+        let n = literal.utf8CodeUnitCount
+        guard key.raw.count == n else { return false }
+        if n == 0 { return true }
+        return literal.withUTF8Buffer { l in memcmp(l.baseAddress!, key.raw.baseAddress!, n) == 0 }
+    }
+
+    /// Lets `switch key { case "type": … }` match without making a `String`.
+    public static func ~= (literal: StaticString, key: JSONKey) -> Bool {
+        key == literal
     }
 }

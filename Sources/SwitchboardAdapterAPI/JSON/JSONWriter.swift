@@ -41,20 +41,26 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress else { return }
+        let count = utf8.count
         var runStart = 0
-        for i in 0..<utf8.count {
-            let b = utf8[i]
-            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-            runStart = i + 1
+        var i = 0
+        while i < count {
+            // Only '"', '\\' and control characters need escaping.
+            i = JSONScan.firstSpecial(base, from: i, count: count)
+            guard i < count else { break }
+            let b = base[i]
+            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            i += 1
+            runStart = i
             switch b {
-            case 0x22: appendRaw("\\\"")
-            case 0x5C: appendRaw("\\\\")
-            case 0x0A: appendRaw("\\n")
-            case 0x0D: appendRaw("\\r")
-            case 0x09: appendRaw("\\t")
-            case 0x08: appendRaw("\\b")
-            case 0x0C: appendRaw("\\f")
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+            case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
             default:
                 appendRaw("\\u00")
                 let hex: StaticString = "0123456789abcdef"
@@ -64,7 +70,7 @@ public struct JSONWriter: Sendable {
                 }
             }
         }
-        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
     }
 
     /// Appends any JSON value, compactly, object keys sorted.

@@ -73,15 +73,15 @@ extension PluginEvent {
     /// - Throws: ``JSONError`` for malformed JSON, an unknown `event`, or a missing field.
     public init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
         var reader = JSONReader(jsonBytes)
-        var kind: String?
+        var kind: Kind?
         var request: UInt64?
         var message: ChatMessage?
         var status: SessionStatus?
         var agentSessionId: String?
         var errorText: String?
-        try reader.readObject { (r: inout JSONReader, key: String) throws(JSONError) in
+        try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
-            case "event": kind = try r.readString()
+            case "event": kind = try Kind.read(from: &r)
             case "request": request = try r.consumeNull() ? nil : r.readUInt64()
             case "message": message = try ChatMessage.read(from: &r)
             case "status":
@@ -95,28 +95,45 @@ extension PluginEvent {
         }
         try reader.expectEnd()
         func missing(_ field: String) -> JSONError {
-            JSONError(offset: 0, reason: "'\(kind ?? "?")' event has no '\(field)'")
+            JSONError(offset: 0, reason: "'\(kind?.rawValue ?? "?")' event has no '\(field)'")
         }
         switch kind {
-        case "message":
+        case .message:
             guard let message else { throw missing("message") }
             self = .message(message, request: request)
-        case "status":
+        case .status:
             guard let status else { throw missing("status") }
             self = .status(status, agentSessionId: agentSessionId, request: request)
-        case "error":
+        case .error:
             guard let errorText else { throw missing("error") }
             self = .error(errorText, request: request)
-        case "completed":
+        case .completed:
             guard let request else { throw missing("request") }
             self = .completed(request: request)
-        case "failed":
+        case .failed:
             guard let request else { throw missing("request") }
             self = .failed(request: request, error: errorText ?? "the plugin gave no reason")
         case nil:
             throw JSONError(offset: 0, reason: "object has no 'event' field")
-        case let other?:
-            throw JSONError(offset: 0, reason: "unknown event '\(other)'")
+        }
+    }
+}
+
+extension PluginEvent {
+    /// The `event` names.
+    enum Kind: String {
+        case message, status, error, completed, failed
+
+        static func read(from reader: inout JSONReader) throws(JSONError) -> Kind {
+            let name = try reader.readName()
+            switch name {
+            case "message": return .message
+            case "status": return .status
+            case "error": return .error
+            case "completed": return .completed
+            case "failed": return .failed
+            default: throw reader.error("unknown event '\(name.string)'")
+            }
         }
     }
 }
