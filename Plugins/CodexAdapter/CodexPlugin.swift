@@ -4,12 +4,13 @@ import SwitchboardPluginSDK
 /// The Codex backend's placeholder: it loads and registers the agent type `codex`, and
 /// refuses to start with a clear error, so a config can name Codex today and get an honest
 /// answer instead of a crash.
-final class CodexPlaceholderAdapter: AgentAdapter {
+final class CodexPlaceholderAdapter: ChannelBackedAdapter {
     static let notImplemented = AdapterError(.notImplemented, "Codex adapter not yet implemented")
 
     private let channel = AdapterEventChannel()
 
     var events: AsyncStream<AdapterEvent> { channel.events }
+    var eventChannel: AdapterEventChannel { channel }
     var agentSessionId: String? { channel.agentSessionId }
     var status: SessionStatus { channel.status }
 

@@ -17,7 +17,7 @@ import Glibc
 ///
 /// With neither `script` nor `turns` it echoes every message back, which makes it a handy
 /// stand-in for demos.
-final class ScriptedAgent: AgentAdapter {
+final class ScriptedAgent: ChannelBackedAdapter {
     private struct State {
         var script: Script
         var nextTurn = 0
@@ -32,6 +32,7 @@ final class ScriptedAgent: AgentAdapter {
     private let startFailure: String?
 
     var events: AsyncStream<AdapterEvent> { channel.events }
+    var eventChannel: AdapterEventChannel { channel }
     var agentSessionId: String? { channel.agentSessionId }
     var status: SessionStatus { channel.status }
 

@@ -11,6 +11,7 @@ public final class AdapterEventChannel: Sendable {
         var status: SessionStatus = .idle
         var agentSessionId: String?
         var finished = false
+        var sink: (@Sendable (AdapterEvent) -> Void)?
     }
 
     /// The stream the adapter hands to its owner.
@@ -37,7 +38,7 @@ public final class AdapterEventChannel: Sendable {
     public func emit(_ message: ChatMessage) {
         state.withLock { s in
             guard !s.finished else { return }
-            continuation.yield(.message(message))
+            send(.message(message), in: s)
         }
     }
 
@@ -45,7 +46,7 @@ public final class AdapterEventChannel: Sendable {
     public func emitError(_ text: String) {
         state.withLock { s in
             guard !s.finished else { return }
-            continuation.yield(.error(text))
+            send(.error(text), in: s)
         }
     }
 
@@ -54,7 +55,7 @@ public final class AdapterEventChannel: Sendable {
         state.withLock { s in
             guard !s.finished else { return }
             s.status = status
-            continuation.yield(.status(status, agentSessionId: s.agentSessionId))
+            send(.status(status, agentSessionId: s.agentSessionId), in: s)
         }
     }
 
@@ -63,7 +64,7 @@ public final class AdapterEventChannel: Sendable {
         state.withLock { s in
             guard !s.finished, s.agentSessionId != id else { return }
             s.agentSessionId = id
-            continuation.yield(.status(s.status, agentSessionId: id))
+            send(.status(s.status, agentSessionId: id), in: s)
         }
     }
 
@@ -73,9 +74,23 @@ public final class AdapterEventChannel: Sendable {
         state.withLock { s in
             guard !s.finished, expected.contains(s.status) else { return false }
             s.status = new
-            continuation.yield(.status(new, agentSessionId: s.agentSessionId))
+            send(.status(new, agentSessionId: s.agentSessionId), in: s)
             return true
         }
+    }
+
+    /// Sends events straight to `sink` — synchronously, in order, under the channel's lock —
+    /// instead of through ``events``. Call it before the adapter emits anything.
+    ///
+    /// The plugin SDK does this for a ``ChannelBackedAdapter``, so that every event the
+    /// adapter emitted before a request returned reaches the host before that request's
+    /// completion. `sink` must not call back into the channel.
+    public func deliverDirectly(to sink: @escaping @Sendable (AdapterEvent) -> Void) {
+        state.withLock { $0.sink = sink }
+    }
+
+    private func send(_ event: AdapterEvent, in state: State) {
+        if let sink = state.sink { sink(event) } else { continuation.yield(event) }
     }
 
     /// Ends the stream. Nothing is delivered afterwards.
@@ -86,4 +101,15 @@ public final class AdapterEventChannel: Sendable {
             continuation.finish()
         }
     }
+}
+
+/// An adapter whose events all come from one ``AdapterEventChannel``.
+///
+/// Conforming is optional and costs one property. It lets the plugin SDK deliver the
+/// channel's events synchronously, which guarantees the host sees them before the
+/// completion of the request during which they were emitted (for example, the agent
+/// session id reported by `start` is known when `start` returns on the host).
+public protocol ChannelBackedAdapter: AgentAdapter {
+    /// The channel the adapter emits through.
+    var eventChannel: AdapterEventChannel { get }
 }

@@ -46,20 +46,30 @@ final class AdapterBridge: Sendable {
 
     let adapter: any AgentAdapter
     let sink: EventSink
-    private let pump: Task<Void, Never>
+    /// Forwards the adapter's stream, unless the adapter's channel delivers directly.
+    private let pump: Task<Void, Never>?
     private let state = Mutex(State())
 
     init(adapter: any AgentAdapter, sink: EventSink) {
         self.adapter = adapter
         self.sink = sink
-        pump = Task { [adapter, sink] in
-            for await event in adapter.events {
-                switch event {
-                case .message(let message): sink.deliver(.message(message, request: nil))
-                case .status(let status, let id): sink.deliver(.status(status, agentSessionId: id, request: nil))
-                case .error(let text): sink.deliver(.error(text, request: nil))
+        if let backed = adapter as? any ChannelBackedAdapter {
+            backed.eventChannel.deliverDirectly { [sink] event in sink.deliver(Self.wire(event)) }
+            pump = nil
+        } else {
+            pump = Task { [adapter, sink] in
+                for await event in adapter.events {
+                    sink.deliver(Self.wire(event))
                 }
             }
+        }
+    }
+
+    private static func wire(_ event: AdapterEvent) -> PluginEvent {
+        switch event {
+        case .message(let message): .message(message, request: nil)
+        case .status(let status, let id): .status(status, agentSessionId: id, request: nil)
+        case .error(let text): .error(text, request: nil)
         }
     }
 
@@ -99,7 +109,7 @@ final class AdapterBridge: Sendable {
         }
         let work = Task { [adapter, sink, pump] in
             await adapter.dispose()
-            await pump.value
+            await pump?.value
             sink.deliver(.completed(request: request))
         }
         state.withLock { s in
@@ -111,7 +121,7 @@ final class AdapterBridge: Sendable {
     /// Closes the sink (no callback after this returns) and stops everything still running.
     func destroy() {
         sink.close()
-        pump.cancel()
+        pump?.cancel()
         let (wasDisposed, tasks) = state.withLock { s in
             defer { s.disposed = true; s.tasks = [:] }
             return (s.disposed, Array(s.tasks.values))

@@ -65,7 +65,7 @@ struct PluginLoaderTests {
 
     @Test func createFailsWithTheirMessage() throws {
         let plugin = try PluginLoader.load(try Fixtures.plugin("createfails", ["CREATE_FAILS"]))
-        #expect(throws: AdapterError(.invalidSettings, "Plugin 'createfails.so' could not create a 'fixture' adapter: settings.apiKey is required")) {
+        #expect(throws: AdapterError(.invalidSettings, "Plugin 'createfails.so' could not create an adapter for 'fixture': settings.apiKey is required")) {
             _ = try PluginAdapter(plugin: plugin, settings: .object([:]))
         }
     }

@@ -134,6 +134,11 @@ struct PluginCatalogTests {
         try await adapter.sendMessage("hello")
         try await log.waitForMessage { $0.content == "scripted claude" }
         await adapter.dispose()
+        // Errors name the type the adapter serves, not the one the plugin declares.
+        let broken = PluginCatalog.load(try Self.config(#"{"agents":{"claude":{"plugin":"libScriptedAdapter.so","settings":{"loop":1}}}}"#, in: dir))
+        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create an adapter for 'claude': settings.loop: must be true or false")) {
+            _ = try broken.registry.makeAdapter(for: "claude")
+        }
     }
 
     @Test("A configured type nothing serves is listed as a failure")

@@ -42,6 +42,17 @@ struct ScriptedPluginTests {
         try await log.waitUntilFinished()
     }
 
+    @Test("Events emitted during a request reach the host before the request completes")
+    func eventsBeforeCompletion() async throws {
+        for round in 0..<50 {
+            let adapter = try Self.adapter(.object([:]))
+            try await adapter.start(StartOptions(workspaceName: "w", agentSessionId: "resumed-\(round)"))
+            // The status event carrying the id was emitted inside start: it is here already.
+            #expect(adapter.agentSessionId == "resumed-\(round)")
+            await adapter.dispose()
+        }
+    }
+
     @Test("A failing turn ends in error, and the next turn works")
     func failureThenRecovery() async throws {
         let adapter = try Self.adapter(try Self.turns(#"[{"fail":"model overloaded"},{"echo":true}]"#))
@@ -118,7 +129,7 @@ struct ScriptedPluginTests {
         await adapter.dispose()
 
         let bad = try dir.write("bad.jsonl", "{}\n{\"messages\":[{\"type\":\"assistant\"}]}\n")
-        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create a 'scripted' adapter: script '\(bad)', line 2: messages[0]: message has no 'content'")) {
+        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create an adapter for 'scripted': script '\(bad)', line 2: messages[0]: message has no 'content'")) {
             _ = try Self.adapter(.object(["script": .string(bad)]))
         }
     }
@@ -132,7 +143,7 @@ struct ScriptedPluginTests {
     ])
     func malformedSettings(settings: String, reason: String) throws {
         let value = try JSONValue(parsing: settings)
-        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create a 'scripted' adapter: \(reason)")) {
+        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create an adapter for 'scripted': \(reason)")) {
             _ = try Self.adapter(value)
         }
     }

@@ -9,8 +9,8 @@ extension SwitchboardConfig {
 
     /// Reads and validates a config file.
     ///
-    /// - Parameter bundledPluginDirectory: where the bundled plugins are; used when the file
-    ///   names no `pluginDirectories`, and searched last for bare plugin file names.
+    /// - Parameter bundledPluginDirectory: where the bundled plugins are; the plugin
+    ///   directory when the file names no `pluginDirectories`.
     /// - Throws: ``ConfigError`` listing every problem with its key path.
     public static func load(path: String, bundledPluginDirectory: String) throws(ConfigError) -> SwitchboardConfig {
         let bytes: [UInt8]

@@ -18,6 +18,8 @@ import Musl
 public final class PluginAdapter: AgentAdapter {
     /// The plugin this adapter came from.
     public let plugin: LoadedPlugin
+    /// The agent type this adapter serves (the config may map any type to a plugin).
+    public let agentType: String
     /// How long `dispose` may take before the adapter is destroyed anyway.
     public let disposeTimeout: Duration
 
@@ -30,8 +32,10 @@ public final class PluginAdapter: AgentAdapter {
 
     /// Creates an adapter instance inside the plugin with the given settings.
     /// - Throws: ``AdapterError`` with the plugin's own reason when `create` fails.
-    public init(plugin: LoadedPlugin, settings: JSONValue, disposeTimeout: Duration = .seconds(30)) throws(AdapterError) {
+    /// - Parameter agentType: the type it serves; the plugin's declared type by default.
+    public init(plugin: LoadedPlugin, agentType: String? = nil, settings: JSONValue, disposeTimeout: Duration = .seconds(30)) throws(AdapterError) {
         self.plugin = plugin
+        self.agentType = agentType ?? plugin.agentType
         self.disposeTimeout = disposeTimeout
         let context = PluginHostContext(pluginName: plugin.fileName)
         self.context = context
@@ -52,7 +56,7 @@ public final class PluginAdapter: AgentAdapter {
         guard rc == SWITCHBOARD_OK, let out else {
             retained.release()
             let why = reason ?? (rc == SWITCHBOARD_OK ? "it returned no adapter" : "it returned code \(rc) without a reason")
-            throw AdapterError(.invalidSettings, "Plugin '\(plugin.fileName)' could not create a '\(plugin.agentType)' adapter: \(why)")
+            throw AdapterError(.invalidSettings, "Plugin '\(plugin.fileName)' could not create an adapter for '\(self.agentType)': \(why)")
         }
         handle = AdapterHandle(pointer: out, context: retained)
     }
@@ -116,7 +120,7 @@ public final class PluginAdapter: AgentAdapter {
         guard shouldDestroy else { return }
         callLock.withLock { _ in plugin.descriptor.pointer.pointee.destroy!(handle.pointer) }
         // No callback can arrive after destroy returned, so the context may go.
-        context.close(reason: "The '\(plugin.agentType)' adapter was disposed.")
+        context.close(reason: "The '\(agentType)' adapter was disposed.")
         handle.context.release()
     }
 
@@ -127,7 +131,7 @@ public final class PluginAdapter: AgentAdapter {
     ) async throws {
         let destroyed = lifecycle.withLock { $0.destroyed }
         guard !destroyed else {
-            throw AdapterError(.invalidState, "The '\(plugin.agentType)' adapter has been disposed.")
+            throw AdapterError(.invalidState, "The '\(agentType)' adapter has been disposed.")
         }
         let id = context.nextRequestID()
         let timer: Task<Void, Never>? = timeout.map { limit in

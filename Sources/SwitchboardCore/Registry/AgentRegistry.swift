@@ -50,12 +50,13 @@ public final class AgentRegistry: Sendable {
 
     /// Registers a loaded plugin under `agentType` (its own declared type by default).
     public func register(plugin: LoadedPlugin, as agentType: String? = nil, settings: JSONValue = .object([:])) throws(RegistryError) {
+        let served = agentType ?? plugin.agentType
         try register(AgentRegistration(
-            agentType: agentType ?? plugin.agentType,
+            agentType: served,
             displayName: plugin.displayName,
             plugin: plugin,
             settings: settings,
-            factory: { settings throws(AdapterError) in try PluginAdapter(plugin: plugin, settings: settings) }
+            factory: { settings throws(AdapterError) in try PluginAdapter(plugin: plugin, agentType: served, settings: settings) }
         ))
     }
 
