@@ -77,21 +77,11 @@ final class ScriptedAgent: ChannelBackedAdapter {
     }
 
     static func readFile(_ path: String) throws(AdapterError) -> String {
-        guard let file = fopen(path, "rb") else {
-            throw AdapterError(.invalidSettings, "settings.script: cannot read '\(path)': \(String(cString: strerror(errno)))")
+        do {
+            return String(decoding: try FileError.readContents(of: path), as: UTF8.self)
+        } catch {
+            throw AdapterError(.invalidSettings, "settings.script: \(error)")
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
-        if ferror(file) != 0 {
-            throw AdapterError(.invalidSettings, "settings.script: error reading '\(path)'")
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     func start(_ options: StartOptions) async throws {

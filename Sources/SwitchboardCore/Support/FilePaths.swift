@@ -1,3 +1,5 @@
+import SwitchboardAdapterAPI
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -92,29 +94,6 @@ public enum FilePaths {
 
     /// The whole file as bytes.
     public static func readFile(_ path: String) throws(FileError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw FileError(path: path, errno: errno) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
-        if ferror(file) != 0 { throw FileError(path: path, errno: EIO) }
-        return bytes
+        try FileError.readContents(of: path)
     }
-}
-
-/// A file that could not be read, with the system's reason.
-public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-
-    public init(path: String, errno code: Int32) {
-        self.path = path
-        self.reason = String(cString: strerror(code))
-    }
-
-    public var description: String { "cannot read '\(path)': \(reason)" }
 }
