@@ -103,7 +103,7 @@ let messageSizes: [(String, ChatMessage)] = [
 
 if arguments.contains("--profile-codec") {
     // For valgrind --tool=callgrind: only the codec, nothing else.
-    let index = arguments.contains("--tool-output") ? 2 : 1
+    let index = arguments.contains("--tool-output") ? 2 : arguments.contains("--delta") ? 0 : 1
     for _ in 0..<20_000 { cross(messageSizes[index].1) }
     exit(0)
 }

@@ -50,6 +50,7 @@ public struct JSONReader {
     }
 
 
+    @inline(__always)
     mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONError) {
         if index < bytes.count, bytes[index] == byte {
             index += 1

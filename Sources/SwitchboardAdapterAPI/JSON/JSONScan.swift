@@ -7,6 +7,7 @@ enum JSONScan {
 
     /// The index of the first byte at or after `start` that is `"`, `\` or below 0x20;
     /// `count` when there is none.
+    @inline(__always)
     static func firstSpecial(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
         var i = start
         let raw = UnsafeRawPointer(base)
