@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
         .executable(name: "switchboard-benchmarks", targets: ["SwitchboardBenchmarks"]),
+        .executable(name: "switchboard-store-stress", targets: ["SwitchboardStoreStress"]),
         .library(name: "CSwitchboardABI", targets: ["CSwitchboardABI"]),
         .library(name: "SwitchboardAdapterAPI", targets: ["SwitchboardAdapterAPI"]),
         .library(name: "SwitchboardPluginSDK", targets: ["SwitchboardPluginSDK"]),
@@ -24,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The C boundary: the one header the host and every plugin include.
@@ -39,7 +41,11 @@ let package = Package(
         // Registry, loader, config (and, later, the session manager and store).
         .target(
             name: "SwitchboardCore",
-            dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI"],
+            dependencies: [
+                "CSwitchboardABI",
+                "SwitchboardAdapterAPI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Shipped test support: fakes and helpers for people testing with Switchboard.
@@ -54,6 +60,13 @@ let package = Package(
                 "SwitchboardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Writes to a session store from a separate process: the store's multi-process and
+        // kill-mid-write tests drive it.
+        .executableTarget(
+            name: "SwitchboardStoreStress",
+            dependencies: ["SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

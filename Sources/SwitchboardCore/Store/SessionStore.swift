@@ -1,0 +1,115 @@
+/// What the store keeps of one session: enough to find it again and restore it.
+public struct SessionRecord: Sendable, Hashable {
+    /// Our session id (`session-<epoch ms>-<7 base-36 chars>`, or one a client chose).
+    public var id: String
+    /// The workspace it belongs to (`@host` for the host).
+    public var workspaceName: String
+    /// The agent type that serves it.
+    public var agentType: String
+    /// The agent's own session id, once known.
+    public var agentSessionId: String?
+    /// The project directory, if one was given.
+    public var projectPath: String?
+    /// The model last chosen, if any.
+    public var model: String?
+    /// When it was created, in milliseconds since 1970.
+    public var createdAt: Int64
+    /// When anything last happened in it, in milliseconds since 1970.
+    public var lastActivity: Int64
+
+    public init(
+        id: String,
+        workspaceName: String,
+        agentType: String,
+        agentSessionId: String? = nil,
+        projectPath: String? = nil,
+        model: String? = nil,
+        createdAt: Int64,
+        lastActivity: Int64
+    ) {
+        self.id = id
+        self.workspaceName = workspaceName
+        self.agentType = agentType
+        self.agentSessionId = agentSessionId
+        self.projectPath = projectPath
+        self.model = model
+        self.createdAt = createdAt
+        self.lastActivity = lastActivity
+    }
+}
+
+/// Where sessions are persisted so they can be found and restored later — across daemon
+/// restarts and by other processes sharing the state directory.
+///
+/// ## Implementation requirements
+/// - **Nothing is lost or silently reset.** A store that cannot read its data fails with a
+///   ``SessionStoreError`` at open; it never replaces unreadable data with an empty store.
+/// - **Writes are durable once they return**, and atomic: a process killed mid-write loses
+///   at most the write in progress, never a committed record.
+/// - **Several processes may share one store**; no update is lost between them.
+/// - ``list(workspace:)`` returns the newest activity first.
+/// - ``importSession(_:)`` is idempotent: when a record with the same agent type and agent
+///   session id exists (or one with the same id), that record is returned unchanged.
+///
+/// `SQLiteSessionStore` is the embedded default; `InMemorySessionStore` serves tests.
+public protocol SessionStore: Sendable {
+    /// Adds a new record. Fails with ``SessionStoreError/Code/duplicateID`` when the id exists.
+    func create(_ record: SessionRecord) async throws
+
+    /// Records the agent's session id for session `id` and updates its last activity.
+    /// Fails with ``SessionStoreError/Code/notFound`` for an unknown id.
+    func linkAgentSession(_ id: String, agentSessionId: String, at time: Int64) async throws
+
+    /// Updates the last activity (and the model, when given) of session `id`; unknown ids
+    /// fail with ``SessionStoreError/Code/notFound``.
+    func touch(_ id: String, at time: Int64, model: String?) async throws
+
+    /// The record with our id, or `nil`.
+    func get(_ id: String) async throws -> SessionRecord?
+
+    /// The record with this agent session id (the most recently active one if several
+    /// agent types share it), or `nil`.
+    func find(agentSessionId: String) async throws -> SessionRecord?
+
+    /// The records of one workspace, or all when `workspace` is `nil`, newest activity first.
+    func list(workspace: String?) async throws -> [SessionRecord]
+
+    /// Adds a session that came from elsewhere (e.g. the original system's registry),
+    /// unless it is already known; returns the stored record either way.
+    func importSession(_ record: SessionRecord) async throws -> SessionRecord
+
+    /// Removes a record; removing an unknown id does nothing.
+    func delete(_ id: String) async throws
+}
+
+/// A store failure: a code that can grow and a message that names the file or record.
+public struct SessionStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// The database could not be opened or read (corrupt, not a database, no access).
+        public static let unreadable = Code("unreadable")
+        /// A record with that id exists already.
+        public static let duplicateID = Code("duplicateID")
+        /// No record has that id.
+        public static let notFound = Code("notFound")
+        /// A write failed.
+        public static let writeFailed = Code("writeFailed")
+        /// An import file is not usable.
+        public static let invalidImport = Code("invalidImport")
+        public var description: String { name }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// A full sentence naming the file or record and the reason.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

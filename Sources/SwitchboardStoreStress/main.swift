@@ -1,0 +1,1 @@
+print("placeholder: the store stress tool is being written")
