@@ -2,34 +2,22 @@ import SwitchboardAdapterAPI
 import Synchronization
 
 /// Records every event an adapter emits and lets a test wait, with a deadline, until the
-/// events seen so far satisfy a condition — instead of sleeping and hoping.
+/// events seen so far satisfy a condition.
 ///
 /// The log consumes the adapter's `events` stream (its one consumer), on a task it owns
 /// and cancels in ``stop()`` or when it is released.
 public final class AdapterEventLog: Sendable {
-    private struct Waiter {
-        var predicate: @Sendable ([AdapterEvent]) -> Bool
-        var continuation: CheckedContinuation<[AdapterEvent], any Error>
-    }
-
-    private struct State {
-        var events: [AdapterEvent] = []
-        var finished = false
-        var waiters: [Int: Waiter] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
+    /// The events, as a ``Recorder`` to wait on.
+    public let recorder = Recorder<AdapterEvent>()
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// Starts recording `adapter`'s events.
     public init(_ adapter: any AgentAdapter) {
         let stream = adapter.events
-        let task = Task { [weak self] in
-            for await event in stream {
-                self?.append(event)
-            }
-            self?.markFinished()
+        let recorder = self.recorder
+        let task = Task {
+            for await event in stream { recorder.append(event) }
+            recorder.finish()
         }
         pump.withLock { $0 = task }
     }
@@ -44,7 +32,7 @@ public final class AdapterEventLog: Sendable {
     }
 
     /// Everything recorded so far.
-    public var events: [AdapterEvent] { state.withLock { $0.events } }
+    public var events: [AdapterEvent] { recorder.items }
 
     /// The chat messages recorded so far.
     public var messages: [ChatMessage] {
@@ -57,68 +45,23 @@ public final class AdapterEventLog: Sendable {
     }
 
     /// Whether the adapter's stream has finished.
-    public var isFinished: Bool { state.withLock { $0.finished } }
-
-    private func append(_ event: AdapterEvent) {
-        let ready = state.withLock { s -> [CheckedContinuation<[AdapterEvent], any Error>] in
-            s.events.append(event)
-            return takeSatisfied(&s)
-        }
-        for c in ready { c.resume(returning: events) }
-    }
-
-    private func markFinished() {
-        let waiting = state.withLock { s -> [(CheckedContinuation<[AdapterEvent], any Error>, Bool)] in
-            s.finished = true
-            let all = s.waiters.values.map { ($0.continuation, $0.predicate(s.events)) }
-            s.waiters = [:]
-            return all
-        }
-        let snapshot = events
-        for (c, satisfied) in waiting {
-            if satisfied { c.resume(returning: snapshot) } else { c.resume(throwing: EventWaitError.streamFinished(snapshot)) }
-        }
-    }
-
-    private func takeSatisfied(_ s: inout State) -> [CheckedContinuation<[AdapterEvent], any Error>] {
-        var ready: [CheckedContinuation<[AdapterEvent], any Error>] = []
-        for (key, waiter) in s.waiters where waiter.predicate(s.events) {
-            ready.append(waiter.continuation)
-            s.waiters.removeValue(forKey: key)
-        }
-        return ready
-    }
+    public var isFinished: Bool { recorder.isFinished }
 
     /// Waits until `predicate` holds for the events recorded so far, or fails after `timeout`.
-    /// The predicate runs under the log's lock: it must not call back into the log.
-    /// - Returns: the events at the moment the condition held.
-    /// - Throws: ``EventWaitError`` naming what had arrived by the deadline.
     @discardableResult
     public func wait(
         within timeout: Duration = .seconds(15),
         until predicate: @escaping @Sendable ([AdapterEvent]) -> Bool
     ) async throws -> [AdapterEvent] {
-        try await withThrowingTaskGroup(of: [AdapterEvent].self) { group in
-            group.addTask { try await self.waitWithoutDeadline(predicate) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw EventWaitError.timedOut(timeout, self.events)
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        try await recorder.wait(within: timeout, until: predicate)
     }
 
     /// Waits until the adapter's event stream has finished (as it must after dispose).
     public func waitUntilFinished(within timeout: Duration = .seconds(15)) async throws {
-        do {
-            try await wait(within: timeout) { _ in false }
-        } catch EventWaitError.streamFinished {
-            return
-        }
+        try await recorder.waitUntilFinished(within: timeout)
     }
 
-    /// Waits until a chat message satisfies `predicate`.
+    /// Waits until a chat message satisfies `predicate`, and returns it.
     @discardableResult
     public func waitForMessage(
         within timeout: Duration = .seconds(15),
@@ -128,50 +71,13 @@ public final class AdapterEventLog: Sendable {
             events.contains { if case .message(let m) = $0 { predicate(m) } else { false } }
         }
         for case .message(let m) in events where predicate(m) { return m }
-        throw EventWaitError.timedOut(timeout, events)
+        throw RecorderWaitError.timedOut(timeout, "\(events)")
     }
 
     /// Waits until the adapter reports `status` (counting only reports after `index` events).
     public func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
         try await wait(within: timeout) { events in
             events.dropFirst(index).contains { if case .status(let s, _) = $0 { s == status } else { false } }
-        }
-    }
-
-    private func waitWithoutDeadline(_ predicate: @escaping @Sendable ([AdapterEvent]) -> Bool) async throws -> [AdapterEvent] {
-        let key = state.withLock { s in
-            defer { s.nextWaiter += 1 }
-            return s.nextWaiter
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<[AdapterEvent], any Error>) in
-                let immediate = state.withLock { s -> Result<[AdapterEvent], any Error>? in
-                    if predicate(s.events) { return .success(s.events) }
-                    if s.finished { return .failure(EventWaitError.streamFinished(s.events)) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    s.waiters[key] = Waiter(predicate: predicate, continuation: c)
-                    return nil
-                }
-                if let immediate { c.resume(with: immediate) }
-            }
-        } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: key) }
-            waiter?.continuation.resume(throwing: CancellationError())
-        }
-    }
-}
-
-/// Why waiting for events failed.
-public enum EventWaitError: Error, CustomStringConvertible {
-    /// The deadline passed; carries what had arrived.
-    case timedOut(Duration, [AdapterEvent])
-    /// The adapter's stream ended first; carries what had arrived.
-    case streamFinished([AdapterEvent])
-
-    public var description: String {
-        switch self {
-        case .timedOut(let d, let events): "No matching event within \(d); got \(events.count): \(events)"
-        case .streamFinished(let events): "The event stream finished without a matching event; got \(events.count): \(events)"
         }
     }
 }

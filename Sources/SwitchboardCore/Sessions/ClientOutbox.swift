@@ -1,0 +1,52 @@
+import Synchronization
+
+/// One client's queue of frames and the loop that delivers them, so a slow client waits
+/// alone: the session only enqueues, which never blocks.
+final class ClientOutbox: Sendable {
+    let id: String
+    /// How many frames may wait before the client is cut off.
+    let limit: Int
+    private let frames: AsyncStream<SessionFrame>
+    private let continuation: AsyncStream<SessionFrame>.Continuation
+    private let pending = Mutex(0)
+
+    init(id: String, limit: Int) {
+        self.id = id
+        self.limit = limit
+        (frames, continuation) = AsyncStream.makeStream(of: SessionFrame.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Queues a frame; returns false (queuing nothing) when the client is too far behind.
+    func enqueue(_ frame: SessionFrame) -> Bool {
+        let accepted = pending.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        if accepted { continuation.yield(frame) }
+        return accepted
+    }
+
+    /// How many frames wait.
+    var backlog: Int { pending.withLock { $0 } }
+
+    /// Delivers frames until ``close()`` or a failed send; returns the failure, if any.
+    func deliver(with send: @Sendable (SessionFrame) async throws -> Void) async -> String? {
+        for await frame in frames {
+            do {
+                try await send(frame)
+            } catch is CancellationError {
+                return nil
+            } catch {
+                return "sending to the client failed: \(error)"
+            }
+            pending.withLock { $0 -= 1 }
+        }
+        return nil
+    }
+
+    /// Stops delivery; frames still queued are dropped.
+    func close() {
+        continuation.finish()
+    }
+}

@@ -1,0 +1,62 @@
+import SwitchboardAdapterAPI
+
+/// A session's recent frames: a ring bounded both in count and in bytes, so one huge tool
+/// output cannot blow up memory. The newest frame is always kept.
+struct MessageBuffer {
+    private var frames: [SessionFrame] = []
+    private var sizes: [Int] = []
+    private var head = 0
+    private(set) var byteCount = 0
+    private(set) var nextSeq = 0
+    let maxCount: Int
+    let maxBytes: Int
+
+    init(maxCount: Int, maxBytes: Int) {
+        self.maxCount = max(1, maxCount)
+        self.maxBytes = max(1, maxBytes)
+    }
+
+    /// How many frames are kept.
+    var count: Int { frames.count - head }
+
+    /// The sequence number of the oldest frame kept, or `nextSeq` when empty.
+    var oldestSeq: Int { count > 0 ? frames[head].seq! : nextSeq }
+
+    /// Stamps `message` with the next sequence number, keeps it, and returns the frame.
+    mutating func append(_ message: ChatMessage) -> SessionFrame {
+        let frame = SessionFrame(seq: nextSeq, message: message)
+        nextSeq += 1
+        let size = Self.size(of: message)
+        frames.append(frame)
+        sizes.append(size)
+        byteCount += size
+        while count > 1 && (count > maxCount || byteCount > maxBytes) {
+            byteCount -= sizes[head]
+            head += 1
+        }
+        // Compact once the dropped prefix is as large as what is kept.
+        if head > 64 && head * 2 >= frames.count {
+            frames.removeFirst(head)
+            sizes.removeFirst(head)
+            head = 0
+        }
+        return frame
+    }
+
+    /// The frames after `seq` (all when `nil`), and whether some the caller asked for were
+    /// already dropped.
+    func frames(after seq: Int?) -> (frames: ArraySlice<SessionFrame>, dropped: Bool) {
+        guard let seq else { return (frames[head...], false) }
+        let first = seq + 1
+        if first < oldestSeq { return (frames[head...], true) }
+        let offset = min(first - oldestSeq, count)
+        return (frames[(head + offset)...], false)
+    }
+
+    /// An estimate of the memory a message holds.
+    static func size(of message: ChatMessage) -> Int {
+        96 + message.content.utf8.count + message.timestamp.utf8.count
+            + (message.messageId?.utf8.count ?? 0) + (message.toolName?.utf8.count ?? 0) + (message.toolId?.utf8.count ?? 0)
+            + (message.extra.isEmpty ? 0 : 64 * message.extra.count)
+    }
+}

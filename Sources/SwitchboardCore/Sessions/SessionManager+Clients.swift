@@ -1,0 +1,142 @@
+import SwitchboardAdapterAPI
+
+extension SessionManager {
+    /// Attaches a client to a live session.
+    ///
+    /// The client first receives the buffered frames — those after `resumeFrom` when given
+    /// (with a notice when some of them were already dropped), else everything buffered —
+    /// then a `system` message `Connected to session (status: <status>)`, then every new
+    /// frame as it happens.
+    /// - Returns: the client id (`client-<n>`), or `nil` for an unknown session.
+    public func connect(_ sessionId: String, client: SessionClient, resumeFrom: Int? = nil) -> String? {
+        guard let session = sessions[sessionId] else { return nil }
+        let id = "client-\(nextClientNumber)"
+        nextClientNumber += 1
+        let (replay, dropped) = session.buffer.frames(after: resumeFrom)
+        let outbox = ClientOutbox(id: id, limit: configuration.clientQueueLimit + replay.count + 2)
+        if dropped {
+            _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
+                type: .system,
+                content: "Earlier messages were dropped from the buffer; replaying from seq \(session.buffer.oldestSeq)."
+            )))
+        }
+        for frame in replay { _ = outbox.enqueue(frame) }
+        _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
+            type: .system, content: "Connected to session (status: \(session.info.status.rawValue))"
+        )))
+        let send = client.send
+        let delivery = Task {
+            if let failure = await outbox.deliver(with: send) {
+                self.disconnect(sessionId, clientId: id, reason: "Disconnected: \(failure)")
+            }
+        }
+        session.clients.append(ClientEntry(id: id, client: client, outbox: outbox, delivery: delivery))
+        return id
+    }
+
+    /// Detaches a client: runs its disconnect hook and stops delivering to it.
+    public func disconnect(_ sessionId: String, clientId: String, reason: String = "Disconnected") {
+        guard let session = sessions[sessionId] else { return }
+        removeClient(clientId, from: session, reason: reason)
+    }
+
+    func removeClient(_ clientId: String, from session: Session, reason: String) {
+        guard let index = session.clients.firstIndex(where: { $0.id == clientId }) else { return }
+        let entry = session.clients.remove(at: index)
+        entry.outbox.close()
+        entry.delivery.cancel()
+        entry.client.onDisconnect(reason)
+    }
+
+    // MARK: - Queries
+
+    /// The live session with this id, or `nil`.
+    public func info(_ sessionId: String) -> SessionInfo? {
+        sessions[sessionId]?.info
+    }
+
+    /// The status of a live session, or `nil`.
+    public func status(_ sessionId: String) -> SessionStatus? {
+        sessions[sessionId]?.info.status
+    }
+
+    /// The live sessions, all or one workspace's, newest activity first.
+    public func list(workspace: String? = nil) -> [SessionInfo] {
+        sessions.values.map(\.info)
+            .filter { workspace == nil || $0.workspaceName == workspace }
+            .sorted { ($0.lastActivity, $0.id) > ($1.lastActivity, $1.id) }
+    }
+
+    /// The buffered frames, all or those after `seq`; empty for an unknown session.
+    public func messages(_ sessionId: String, after seq: Int? = nil) -> [SessionFrame] {
+        guard let session = sessions[sessionId] else { return [] }
+        return Array(session.buffer.frames(after: seq).frames)
+    }
+
+    /// How many clients are connected; 0 for an unknown session.
+    public func clientCount(_ sessionId: String) -> Int {
+        sessions[sessionId]?.clients.count ?? 0
+    }
+
+    /// Whether any client is connected.
+    public func hasClients(_ sessionId: String) -> Bool {
+        clientCount(sessionId) > 0
+    }
+
+    // MARK: - Finding and restoring
+
+    /// Finds a session by our id or the agent's, restoring it from the store when it is
+    /// not live: a live session by id; else a live session whose agent session id is `id`;
+    /// else the stored record by our id, then by agent session id — started again with its
+    /// stored values (`projectPath`, when given, wins over the stored one).
+    /// - Returns: the session, or `nil` when nothing matches.
+    public func find(_ id: String, projectPath: String? = nil) async throws -> SessionInfo? {
+        if let live = sessions[id] { return live.info }
+        if let live = sessions.values.first(where: { $0.info.agentSessionId == id }) { return live.info }
+        let stored: SessionRecord?
+        if let byId = try await store.get(id) {
+            stored = byId
+        } else {
+            stored = try await store.find(agentSessionId: id)
+        }
+        guard let record = stored else { return nil }
+        let started = try await start(SessionStartOptions(
+            workspaceName: record.workspaceName, agentType: record.agentType, sessionId: record.id,
+            agentSessionId: record.agentSessionId, model: record.model,
+            projectPath: projectPath ?? record.projectPath
+        ))
+        return sessions[started]?.info
+    }
+
+    // MARK: - Disposing
+
+    /// Tells each client it is disconnected, disposes the adapter (its processes are gone
+    /// afterwards) and removes the session. The stored record stays, so the session can be
+    /// restored later. Unknown ids: no-op.
+    public func dispose(_ sessionId: String) async {
+        guard let session = sessions.removeValue(forKey: sessionId) else { return }
+        for entry in session.clients {
+            removeClient(entry.id, from: session, reason: "Session disposed")
+        }
+        session.disposed = true
+        await session.adapter.dispose()
+        // The adapter's stream has finished; whatever was still in flight is ignored.
+        session.pump?.cancel()
+        await session.pump?.value
+        try? await store.touch(sessionId, at: session.info.lastActivity, model: session.info.model)
+    }
+
+    /// Disposes exactly the sessions of one workspace.
+    public func disposeWorkspace(_ workspaceName: String) async {
+        for id in sessions.values.filter({ $0.info.workspaceName == workspaceName }).map(\.info.id) {
+            await dispose(id)
+        }
+    }
+
+    /// Disposes every session.
+    public func disposeAll() async {
+        for id in Array(sessions.keys) {
+            await dispose(id)
+        }
+    }
+}

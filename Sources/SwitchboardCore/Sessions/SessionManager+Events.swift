@@ -1,0 +1,91 @@
+import SwitchboardAdapterAPI
+
+extension SessionManager {
+    /// Applies one adapter event to its session.
+    func handle(_ event: AdapterEvent, in session: Session) async {
+        guard !session.disposed else { return }
+        session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
+        switch event {
+        case .message(let message):
+            broadcast(message, in: session)
+        case .status(let status, let agentSessionId):
+            if let awaited = session.awaitedStatus {
+                if status == awaited { session.awaitedStatus = nil }
+            } else {
+                setStatus(status, of: session)
+            }
+            if status == .error && session.info.lastError == nil { session.info.lastError = "The agent reported an error." }
+            if let agentSessionId, agentSessionId != session.info.agentSessionId {
+                await link(session, to: agentSessionId)
+            }
+            if session.awaitedStatus == nil && status != .running {
+                await persistActivity(of: session)
+            }
+        case .error(let text):
+            fail(session, text)
+        }
+    }
+
+    /// Records the agent's session id, links it in the store, and tells the clients.
+    private func link(_ session: Session, to agentSessionId: String) async {
+        session.info.agentSessionId = agentSessionId
+        do {
+            try await store.linkAgentSession(session.info.id, agentSessionId: agentSessionId, at: session.info.lastActivity)
+        } catch {
+            broadcast(ChatMessage(type: .error, content: "Could not record the agent session id: \(Self.describe(error))"), in: session)
+        }
+        broadcast(ChatMessage(type: .system, content: Self.notice("agentSessionId", agentSessionId)), in: session)
+    }
+
+    /// The content of a `system` notice: a one-key JSON object, e.g. `{"status":"idle"}`.
+    public static func notice(_ key: StaticString, _ value: String) -> String {
+        var json = JSONWriter(capacity: 64)
+        json.appendByte(UInt8(ascii: "{"))
+        json.appendString(key.description)
+        json.appendByte(UInt8(ascii: ":"))
+        json.appendString(value)
+        json.appendByte(UInt8(ascii: "}"))
+        return json.string
+    }
+
+    /// Changes the status and, when it changed, tells the clients with a `system` notice
+    /// `{"status":"<status>"}`.
+    func setStatus(_ status: SessionStatus, of session: Session) {
+        guard !session.disposed, session.info.status != status else { return }
+        session.info.status = status
+        broadcast(ChatMessage(type: .system, content: Self.notice("status", status.rawValue)), in: session)
+    }
+
+    /// Ends the turn in `error`, records why, and broadcasts it.
+    func fail(_ session: Session, _ reason: String) {
+        guard !session.disposed else { return }
+        session.awaitedStatus = nil
+        session.info.lastError = reason
+        broadcast(ChatMessage(type: .error, content: reason), in: session)
+        setStatus(.error, of: session)
+    }
+
+    /// Saves the last activity (and model); a failure is reported to the clients, not thrown.
+    func persistActivity(of session: Session) async {
+        do {
+            try await store.touch(session.info.id, at: session.info.lastActivity, model: session.info.model)
+        } catch {
+            broadcast(ChatMessage(type: .error, content: "Could not save the session: \(Self.describe(error))"), in: session)
+        }
+    }
+
+    /// Buffers `message` with the next sequence number and queues it for every client.
+    func broadcast(_ message: ChatMessage, in session: Session) {
+        guard !session.disposed else { return }
+        let frame = session.buffer.append(message)
+        session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
+        var behind: [ClientEntry] = []
+        for entry in session.clients where !entry.outbox.enqueue(frame) {
+            behind.append(entry)
+        }
+        for entry in behind {
+            removeClient(entry.id, from: session, reason:
+                "Disconnected: \(entry.outbox.limit) frames were already waiting for this client. Reconnect and resume from the last seq received.")
+        }
+    }
+}

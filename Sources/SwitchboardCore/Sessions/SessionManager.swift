@@ -1,0 +1,252 @@
+import SwitchboardAdapterAPI
+
+/// Owns the live sessions: one adapter each, a buffer of recent frames, and the clients
+/// connected to it; persists what is needed to find and restore a session in a
+/// ``SessionStore``.
+///
+/// Every frame a client receives — chat messages, `system` notices of status changes
+/// (`{"status":"idle"}`) and of the agent's session id (`{"agentSessionId":"…"}`), errors — is
+/// buffered with a per-session sequence number, so a client that reconnects with the last
+/// number it saw gets exactly what it missed. Clients are fed through their own bounded
+/// queues: a slow client never delays another, and one that falls too far behind is
+/// disconnected with the reason.
+public actor SessionManager {
+    /// The manager's limits and naming rules.
+    public struct Configuration: Sendable, Hashable {
+        /// How many frames each session keeps.
+        public var messageBufferSize: Int
+        /// How many bytes of frames each session keeps at most.
+        public var messageBufferBytes: Int
+        /// Containers are named `<prefix><workspace>`.
+        public var containerPrefix: String
+        /// Whether the workspace `@host` may be used.
+        public var allowHostWorkspace: Bool
+        /// Handed to adapters as their state directory.
+        public var stateDirectory: String?
+        /// How many frames may wait for one client before it is disconnected.
+        public var clientQueueLimit: Int
+
+        public init(
+            messageBufferSize: Int = 1000,
+            messageBufferBytes: Int = 8 * 1024 * 1024,
+            containerPrefix: String = "workspace-",
+            allowHostWorkspace: Bool = true,
+            stateDirectory: String? = nil,
+            clientQueueLimit: Int = 1000
+        ) {
+            self.messageBufferSize = messageBufferSize
+            self.messageBufferBytes = messageBufferBytes
+            self.containerPrefix = containerPrefix
+            self.allowHostWorkspace = allowHostWorkspace
+            self.stateDirectory = stateDirectory
+            self.clientQueueLimit = clientQueueLimit
+        }
+
+        /// The settings a config file gives.
+        public init(_ config: SwitchboardConfig) {
+            self.init(
+                messageBufferSize: config.messageBufferSize,
+                messageBufferBytes: config.messageBufferBytes,
+                containerPrefix: config.containerPrefix,
+                allowHostWorkspace: config.allowHostWorkspace,
+                stateDirectory: config.stateDirectory
+            )
+        }
+    }
+
+    /// A live session. Confined to the manager.
+    final class Session {
+        var info: SessionInfo
+        let adapter: any AgentAdapter
+        var buffer: MessageBuffer
+        var clients: [ClientEntry] = []
+        var pump: Task<Void, Never>?
+        /// After the manager changes the status itself (send → running, interrupt →
+        /// interrupted), status events still in flight from before are stale; they are
+        /// ignored until the adapter reports this status.
+        var awaitedStatus: SessionStatus?
+        var disposed = false
+
+        init(info: SessionInfo, adapter: any AgentAdapter, buffer: MessageBuffer) {
+            self.info = info
+            self.adapter = adapter
+            self.buffer = buffer
+        }
+    }
+
+    struct ClientEntry {
+        let id: String
+        let client: SessionClient
+        let outbox: ClientOutbox
+        let delivery: Task<Void, Never>
+    }
+
+    let registry: AgentRegistry
+    let store: any SessionStore
+    /// The manager's limits and naming rules.
+    public let configuration: Configuration
+
+    var sessions: [String: Session] = [:]
+    private var starting: [String: Task<String, any Error>] = [:]
+    var nextClientNumber = 1
+
+    /// A manager that makes adapters through `registry` and persists sessions in `store`.
+    public init(registry: AgentRegistry, store: any SessionStore, configuration: Configuration = Configuration()) {
+        self.registry = registry
+        self.store = store
+        self.configuration = configuration
+    }
+
+    // MARK: - Starting
+
+    /// Starts a session, or returns the live one with the given id.
+    ///
+    /// When a live session has `options.sessionId`, no adapter is made: a differing model is
+    /// applied and the id returned. Otherwise the adapter is made through the registry, the
+    /// session recorded in the store, and the adapter started; only then is the session
+    /// live. If anything fails the error is thrown and nothing is left half-made. Concurrent
+    /// starts with one id make exactly one adapter.
+    /// - Returns: the session id.
+    @discardableResult
+    public func start(_ options: SessionStartOptions) async throws -> String {
+        if let id = options.sessionId {
+            if let live = sessions[id] {
+                try await applyModel(options.model, to: live)
+                return id
+            }
+            if let pending = starting[id] {
+                let started = try await pending.value
+                if let live = sessions[started] { try await applyModel(options.model, to: live) }
+                return started
+            }
+            let task = Task { try await self.createSession(id: id, options) }
+            starting[id] = task
+            defer { starting[id] = nil }
+            return try await task.value
+        }
+        return try await createSession(id: Self.newSessionID(), options)
+    }
+
+    private func createSession(id: String, _ options: SessionStartOptions) async throws -> String {
+        let isHost = options.workspaceName == hostWorkspaceName
+        if isHost && !configuration.allowHostWorkspace {
+            throw SessionError(.hostWorkspaceDisabled, "The host workspace '\(hostWorkspaceName)' is disabled by the configuration (allowHostWorkspace is false).")
+        }
+        let adapter = try registry.makeAdapter(for: options.agentType)
+        let now = Int64(Timestamp.epochMilliseconds())
+        let existing: SessionRecord?
+        do {
+            existing = try await store.get(id)
+            if existing == nil {
+                try await store.create(SessionRecord(
+                    id: id, workspaceName: options.workspaceName, agentType: options.agentType,
+                    agentSessionId: options.agentSessionId, projectPath: options.projectPath,
+                    model: options.model, createdAt: now, lastActivity: now
+                ))
+            }
+        } catch {
+            await adapter.dispose()
+            throw error
+        }
+        let container = isHost ? nil : configuration.containerPrefix + options.workspaceName
+        let session = Session(
+            info: SessionInfo(
+                id: id, workspaceName: options.workspaceName, agentType: options.agentType,
+                agentSessionId: options.agentSessionId ?? existing?.agentSessionId,
+                model: options.model ?? existing?.model, projectPath: options.projectPath ?? existing?.projectPath,
+                containerName: container, status: .idle, createdAt: existing?.createdAt ?? now, lastActivity: now
+            ),
+            adapter: adapter,
+            buffer: MessageBuffer(maxCount: configuration.messageBufferSize, maxBytes: configuration.messageBufferBytes)
+        )
+        // Events that arrive while the adapter starts (its session id, say) are kept.
+        session.pump = Task {
+            for await event in adapter.events {
+                await self.handle(event, in: session)
+            }
+        }
+        do {
+            try await adapter.start(StartOptions(
+                workspaceName: options.workspaceName, containerName: container,
+                agentSessionId: session.info.agentSessionId, model: session.info.model,
+                projectPath: session.info.projectPath, isHost: isHost,
+                stateDirectory: configuration.stateDirectory
+            ))
+        } catch {
+            session.disposed = true
+            await adapter.dispose()
+            session.pump?.cancel()
+            if existing == nil { try? await store.delete(id) }
+            throw error
+        }
+        sessions[id] = session
+        return id
+    }
+
+    private func applyModel(_ model: String?, to session: Session) async throws {
+        guard let model, model != session.info.model else { return }
+        try await setModel(session.info.id, model: model)
+    }
+
+    /// A new id: `session-<epoch ms>-<7 random base-36 characters>`.
+    public static func newSessionID() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        var generator = SystemRandomNumberGenerator()
+        let suffix = String((0..<7).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        return "session-\(Timestamp.epochMilliseconds())-\(suffix)"
+    }
+
+    // MARK: - Turns
+
+    /// Sends a user message.
+    /// - Throws: ``SessionError`` `Session not found: <id>`, or `Session is already
+    ///   processing a message` while a turn runs (the adapter is not called). When the
+    ///   adapter fails, the session ends in `error`, the error is broadcast, and thrown.
+    public func send(_ sessionId: String, text: String) async throws {
+        guard let session = sessions[sessionId] else { throw SessionError.notFound(sessionId) }
+        guard session.info.status != .running else { throw SessionError.busy }
+        session.awaitedStatus = .running
+        session.info.lastError = nil
+        broadcast(ChatMessage(type: .user, content: text), in: session)
+        setStatus(.running, of: session)
+        do {
+            try await session.adapter.sendMessage(text)
+        } catch {
+            let reason = Self.describe(error)
+            fail(session, reason)
+            throw SessionError(.adapterFailed, reason)
+        }
+    }
+
+    /// Interrupts the running turn; the status becomes `interrupted`. Unknown ids: no-op.
+    public func interrupt(_ sessionId: String) async {
+        guard let session = sessions[sessionId] else { return }
+        do {
+            try await session.adapter.interrupt()
+        } catch {
+            broadcast(ChatMessage(type: .error, content: "Interrupt failed: \(Self.describe(error))"), in: session)
+        }
+        guard !session.disposed else { return }
+        // The adapter's own `interrupted` confirms it; anything older is stale.
+        session.awaitedStatus = session.info.status == .running ? .interrupted : nil
+        setStatus(.interrupted, of: session)
+        session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
+    }
+
+    /// Chooses the model for the session's next turn. Unknown ids: no-op.
+    public func setModel(_ sessionId: String, model: String) async throws {
+        guard let session = sessions[sessionId] else { return }
+        try await session.adapter.setModel(model)
+        session.info.model = model
+        session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
+        await persistActivity(of: session)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as AdapterError: e.message
+        case let e as SessionError: e.message
+        default: String(describing: error)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import SwitchboardAdapterAPI
+
+/// A live session as the manager sees it.
+public struct SessionInfo: Sendable, Hashable {
+    /// Our session id.
+    public var id: String
+    /// The workspace (`@host` for the host).
+    public var workspaceName: String
+    /// The agent type serving it.
+    public var agentType: String
+    /// The agent's own session id, once known.
+    public var agentSessionId: String?
+    /// The model chosen for it, if any.
+    public var model: String?
+    /// The project directory, if any.
+    public var projectPath: String?
+    /// The container it runs in (`nil` on the host).
+    public var containerName: String?
+    /// The current status.
+    public var status: SessionStatus
+    /// When it was created (milliseconds since 1970).
+    public var createdAt: Int64
+    /// When anything last happened (milliseconds since 1970).
+    public var lastActivity: Int64
+    /// The last error reported, if the status is `error`.
+    public var lastError: String?
+}
+
+/// One frame a client receives from a session: a chat message and its sequence number.
+///
+/// Sequence numbers are per session, start at 0 and only grow; a client that reconnects
+/// with the last one it saw receives exactly what it missed. The per-connection
+/// "Connected to session" notice is the only frame without one.
+public struct SessionFrame: Sendable, Hashable {
+    /// The frame's sequence number; `nil` only for the connection notice.
+    public var seq: Int?
+    /// The message.
+    public var message: ChatMessage
+
+    public init(seq: Int?, message: ChatMessage) {
+        self.seq = seq
+        self.message = message
+    }
+}
+
+/// A client attached to a session: where its frames go and what to do when it is cut off.
+public struct SessionClient: Sendable {
+    /// Delivers one frame. Frames arrive one at a time, in order; a throw disconnects the
+    /// client (the others are unaffected).
+    public var send: @Sendable (SessionFrame) async throws -> Void
+    /// Called once when the client is disconnected — by ``SessionManager/disconnect(_:clientId:)``,
+    /// because the session was disposed, or because the client fell too far behind — with the reason.
+    public var onDisconnect: @Sendable (String) -> Void
+
+    public init(
+        send: @escaping @Sendable (SessionFrame) async throws -> Void,
+        onDisconnect: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.send = send
+        self.onDisconnect = onDisconnect
+    }
+}
+
+/// What `start` needs.
+public struct SessionStartOptions: Sendable, Hashable {
+    /// The workspace; `@host` runs the agent on this machine.
+    public var workspaceName: String
+    /// The agent type.
+    public var agentType: String
+    /// Our session id to use; a new one is made when absent.
+    public var sessionId: String?
+    /// The agent's own session id to resume.
+    public var agentSessionId: String?
+    /// The model.
+    public var model: String?
+    /// The project directory.
+    public var projectPath: String?
+
+    public init(workspaceName: String, agentType: String, sessionId: String? = nil, agentSessionId: String? = nil, model: String? = nil, projectPath: String? = nil) {
+        self.workspaceName = workspaceName
+        self.agentType = agentType
+        self.sessionId = sessionId
+        self.agentSessionId = agentSessionId
+        self.model = model
+        self.projectPath = projectPath
+    }
+}
+
+/// A session manager failure with the message clients see.
+public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public static let notFound = Code("notFound")
+        public static let busy = Code("busy")
+        public static let hostWorkspaceDisabled = Code("hostWorkspaceDisabled")
+        public static let startFailed = Code("startFailed")
+        public static let adapterFailed = Code("adapterFailed")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func notFound(_ id: String) -> SessionError { SessionError(.notFound, "Session not found: \(id)") }
+    static let busy = SessionError(.busy, "Session is already processing a message")
+}
+
+/// The name of the host workspace.
+public let hostWorkspaceName = "@host"

@@ -1,0 +1,42 @@
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import Synchronization
+
+/// A session client for tests: records every frame it receives and why it was disconnected.
+public final class ClientRecorder: Sendable {
+    /// The frames received, as a ``Recorder`` to wait on.
+    public let frames = Recorder<SessionFrame>()
+    private let reasons = Mutex<[String]>([])
+
+    public init() {}
+
+    /// The client to pass to ``SessionManager/connect(_:client:resumeFrom:)``.
+    public var client: SessionClient {
+        SessionClient(
+            send: { [frames] frame in frames.append(frame) },
+            onDisconnect: { [self] reason in self.reasons.withLock { $0.append(reason) } }
+        )
+    }
+
+    /// Every frame received so far.
+    public var received: [SessionFrame] { frames.items }
+
+    /// The messages received so far.
+    public var messages: [ChatMessage] { received.map(\.message) }
+
+    /// The reasons it was disconnected with (at most one, normally).
+    public var disconnectReasons: [String] { reasons.withLock { $0 } }
+
+    /// Waits until a received message satisfies `predicate`.
+    public func waitForMessage(
+        within timeout: Duration = .seconds(15),
+        where predicate: @escaping @Sendable (ChatMessage) -> Bool
+    ) async throws {
+        try await frames.wait(within: timeout) { $0.contains { predicate($0.message) } }
+    }
+
+    /// Waits until at least `count` frames have arrived.
+    public func waitForFrames(_ count: Int, within timeout: Duration = .seconds(15)) async throws {
+        try await frames.wait(within: timeout) { $0.count >= count }
+    }
+}

@@ -1,0 +1,123 @@
+import Synchronization
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import SwitchboardTesting
+
+/// A store for manager tests that keeps records in memory and can be told to fail.
+actor TestStore: SessionStore {
+    var records: [String: SessionRecord] = [:]
+    var failLinks = false
+
+    func setFailLinks(_ flag: Bool) { failLinks = flag }
+
+    func create(_ record: SessionRecord) async throws {
+        guard records[record.id] == nil else { throw SessionStoreError(.duplicateID, "duplicate \(record.id)") }
+        records[record.id] = record
+    }
+    func linkAgentSession(_ id: String, agentSessionId: String, at time: Int64) async throws {
+        if failLinks { throw SessionStoreError(.writeFailed, "Session store 'test' is read-only.") }
+        guard records[id] != nil else { throw SessionStoreError(.notFound, "no \(id)") }
+        records[id]!.agentSessionId = agentSessionId
+        records[id]!.lastActivity = time
+    }
+    func touch(_ id: String, at time: Int64, model: String?) async throws {
+        guard records[id] != nil else { throw SessionStoreError(.notFound, "no \(id)") }
+        records[id]!.lastActivity = time
+        if let model { records[id]!.model = model }
+    }
+    func get(_ id: String) async throws -> SessionRecord? { records[id] }
+    func find(agentSessionId: String) async throws -> SessionRecord? {
+        records.values.filter { $0.agentSessionId == agentSessionId }.max { $0.lastActivity < $1.lastActivity }
+    }
+    func list(workspace: String?) async throws -> [SessionRecord] {
+        records.values.filter { workspace == nil || $0.workspaceName == workspace }.sorted { $0.lastActivity > $1.lastActivity }
+    }
+    func importSession(_ record: SessionRecord) async throws -> SessionRecord {
+        if let existing = records[record.id] { return existing }
+        records[record.id] = record
+        return record
+    }
+    func delete(_ id: String) async throws { records[id] = nil }
+}
+
+/// An in-process adapter the test drives by hand: it records what it was asked and emits
+/// what the test tells it to.
+final class FakeAdapter: AgentAdapter {
+    struct Calls {
+        var starts: [StartOptions] = []
+        var sends: [String] = []
+        var models: [String] = []
+        var interrupts = 0
+        var disposed = false
+    }
+
+    let channel = AdapterEventChannel()
+    let calls = Mutex(Calls())
+    let sendFailure = Mutex<String?>(nil)
+    let startFailure: String?
+
+    init(startFailure: String? = nil) { self.startFailure = startFailure }
+
+    var events: AsyncStream<AdapterEvent> { channel.events }
+    var agentSessionId: String? { channel.agentSessionId }
+    var status: SessionStatus { channel.status }
+
+    func start(_ options: StartOptions) async throws {
+        calls.withLock { $0.starts.append(options) }
+        if let startFailure { throw AdapterError(.agentFailure, startFailure) }
+    }
+    func sendMessage(_ text: String) async throws {
+        calls.withLock { $0.sends.append(text) }
+        if let failure = sendFailure.withLock({ $0 }) { throw AdapterError(.agentFailure, failure) }
+        _ = channel.transition(from: [.idle, .error, .interrupted], to: .running)
+    }
+    func setModel(_ model: String) async throws { calls.withLock { $0.models.append(model) } }
+    func interrupt() async throws {
+        calls.withLock { $0.interrupts += 1 }
+        _ = channel.transition(from: [.running], to: .interrupted)
+    }
+    func dispose() async {
+        calls.withLock { $0.disposed = true }
+        channel.finish()
+    }
+
+    /// Ends the turn as a real agent would.
+    func finishTurn(reply: String) {
+        channel.emit(ChatMessage(type: .assistant, content: reply, messageId: "m"))
+        channel.emit(ChatMessage(type: .done, content: "Response complete"))
+        channel.setStatus(.idle)
+    }
+}
+
+/// A registry whose `fake` type makes ``FakeAdapter``s and records them, plus the real
+/// scripted plugin as `scripted` and the Codex placeholder as `codex`.
+final class TestAgents: Sendable {
+    final class Made: Sendable {
+        let list = Mutex<[FakeAdapter]>([])
+    }
+
+    let registry = AgentRegistry()
+    let made = Made()
+
+    init(scriptedSettings: JSONValue = .object([:]), startFailure: String? = nil) throws {
+        try registry.register(agentType: "fake") { [made] _ in
+            let adapter = FakeAdapter(startFailure: startFailure)
+            made.list.withLock { $0.append(adapter) }
+            return adapter
+        }
+        try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("ScriptedAdapter")), settings: scriptedSettings)
+        try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("CodexAdapter")))
+    }
+
+    var adapters: [FakeAdapter] { made.list.withLock { $0 } }
+}
+
+extension ClientRecorder {
+    /// Waits for the session's `{"status":"<status>"}` notice (after `index` frames).
+    func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
+        let notice = SessionManager.notice("status", status.rawValue)
+        try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
+        }
+    }
+}
