@@ -62,6 +62,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the benchmarks need from C (the allocator's own byte count).
+        .target(name: "CBenchmarkSupport"),
         // Writes to a session store from a separate process: the store's multi-process and
         // kill-mid-write tests drive it.
         .executableTarget(
@@ -71,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "SwitchboardBenchmarks",
-            dependencies: ["SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI"],
+            dependencies: ["SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport"],
             swiftSettings: swiftSettings
         ),
 

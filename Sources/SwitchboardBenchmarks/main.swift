@@ -224,3 +224,7 @@ if FilePaths.exists(swiftPlugin) {
     await adapter.dispose()
     print("   \(received) messages in \(String(format: "%.3f", seconds)) s = \(String(format: "%.0f", Double(received) / seconds)) messages/s (\(formatNs(seconds * 1e9 / Double(received))) each)")
 }
+
+// MARK: - 4, 5. The session manager
+
+try await runManagerBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
