@@ -9,11 +9,13 @@ public struct PerryImportReport: Sendable, Hashable, CustomStringConvertible {
         /// A full sentence naming what is wrong.
         public var message: String
 
+        /// A problem with the entry at `key`.
         public init(key: String, message: String) {
             self.key = key
             self.message = message
         }
 
+        /// The message.
         public var description: String { message }
     }
 
@@ -24,12 +26,14 @@ public struct PerryImportReport: Sendable, Hashable, CustomStringConvertible {
     /// Entries skipped because they are incomplete or malformed.
     public var problems: [Problem]
 
+    /// A report with these counts and problems.
     public init(imported: Int = 0, alreadyPresent: Int = 0, problems: [Problem] = []) {
         self.imported = imported
         self.alreadyPresent = alreadyPresent
         self.problems = problems
     }
 
+    /// The counts on one line, then one line per problem.
     public var description: String {
         var text = "\(imported) imported, \(alreadyPresent) already present, \(problems.count) skipped"
         for problem in problems { text += "\n  \(problem.message)" }

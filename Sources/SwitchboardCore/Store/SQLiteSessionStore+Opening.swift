@@ -31,7 +31,7 @@ extension SQLiteSessionStore {
     }()
 
     /// Checks the file, then opens the pool and migrates it.
-    static func openPool(_ path: String) throws(SessionStoreError) -> DatabasePool {
+    static func openPool(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
         func unreadable(_ reason: String) -> SessionStoreError {
             SessionStoreError(.unreadable, "Session store '\(path)' cannot be opened: \(reason).")
         }
@@ -55,7 +55,9 @@ extension SQLiteSessionStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL for WAL, which may lose the last commits on power loss;
             // the protocol promises that a write is durable once it returns.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            if syncEveryCommit {
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            }
         } catch {
             throw unreadable(reason(error))
         }

@@ -48,9 +48,16 @@ public final class SQLiteSessionStore: SessionStore {
     /// - Throws: ``SessionStoreError`` with code `unreadable`, naming the file and the
     ///   reason, when the file is not a database, is corrupt, cannot be accessed, is another
     ///   program's database, or was migrated by a newer Switchboard.
-    public init(path: String) throws(SessionStoreError) {
+    public convenience init(path: String) throws(SessionStoreError) {
+        try self.init(path: path, syncEveryCommit: true)
+    }
+
+    /// Opens the store; with `syncEveryCommit` false, commits use `synchronous = NORMAL` and
+    /// may be lost on power loss (not on a process crash). For benchmarks that show what the
+    /// sync costs.
+    package init(path: String, syncEveryCommit: Bool) throws(SessionStoreError) {
         self.path = path
-        self.pool = try Self.openPool(path)
+        self.pool = try Self.openPool(path, syncEveryCommit: syncEveryCommit)
     }
 
     // MARK: - SessionStore
