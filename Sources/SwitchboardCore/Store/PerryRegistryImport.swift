@@ -96,7 +96,8 @@ public enum PerryRegistryImport {
         }
         guard let version = object["version"] else { throw invalid("it has no \"version\"") }
         guard version.intValue == 1 else {
-            let shown = version.intValue.map(String.init) ?? version.kindDescription
+            let shown: String
+            if case .number(let literal) = version { shown = literal } else { shown = version.kindDescription }
             throw invalid("it has version \(shown); only version 1 is understood")
         }
         guard let sessions = object["sessions"]?.objectValue else {
