@@ -1,0 +1,177 @@
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension SQLiteSessionStore {
+    /// The schema's history. Migrations are only ever appended: a released migration is
+    /// never edited, renamed or removed.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    workspace_name TEXT NOT NULL,
+                    agent_type TEXT NOT NULL,
+                    agent_session_id TEXT,
+                    project_path TEXT,
+                    model TEXT,
+                    created_at INTEGER NOT NULL,
+                    last_activity INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX sessions_by_agent_session_id ON sessions (agent_session_id);
+                CREATE INDEX sessions_by_workspace_activity ON sessions (workspace_name, last_activity DESC);
+                """)
+        }
+        return migrator
+    }()
+
+    /// Checks the file, then opens the pool and migrates it.
+    static func openPool(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
+        func unreadable(_ reason: String) -> SessionStoreError {
+            SessionStoreError(.unreadable, "Session store '\(path)' cannot be opened: \(reason).")
+        }
+        let directory = FilePaths.directory(of: path)
+        if !FilePaths.isDirectory(directory) {
+            throw unreadable("its directory '\(directory)' does not exist")
+        }
+        var configuration = Configuration()
+        configuration.label = "SwitchboardSessionStore"
+        // Writers wait for other processes' writes; GRDB gives its readers 10 s already.
+        configuration.busyMode = .timeout(busyTimeout)
+
+        // Look at an existing file through a read-only connection before anything can
+        // write to it (opening a pool switches to WAL and may write a WAL frame).
+        if fileSize(path) != 0 {
+            try inspect(path, configuration, unreadable)
+        }
+
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets NORMAL for WAL, which may lose the last commits on power loss;
+            // the protocol promises that a write is durable once it returns.
+            if syncEveryCommit {
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            }
+        } catch {
+            throw unreadable(reason(error))
+        }
+        let completed: Bool
+        do {
+            completed = try pool.read { try migrator.hasCompletedMigrations($0) }
+        } catch {
+            throw unreadable(reason(error))
+        }
+        if !completed {
+            do {
+                try migrator.migrate(pool)
+            } catch {
+                // Another process may have migrated the file at the same moment; then the
+                // losing migration fails on the existing table, and the schema is complete.
+                let completedElsewhere = (try? pool.read { try migrator.hasCompletedMigrations($0) }) ?? false
+                if !completedElsewhere {
+                    throw unreadable("its schema could not be brought up to date: \(reason(error))")
+                }
+            }
+        }
+        return pool
+    }
+
+    /// Refuses a file that is not a database, is corrupt (SQLite's `quick_check`), is
+    /// another program's database, or has schema migrations this build does not know.
+    /// Reads only.
+    private static func inspect(
+        _ path: String,
+        _ configuration: Configuration,
+        _ unreadable: (String) -> SessionStoreError
+    ) throws(SessionStoreError) {
+        var readOnly = configuration
+        readOnly.readonly = true
+        let known = migrator.migrations
+        let problems: [String], tables: [String], applied: Set<String>
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: readOnly)
+            (problems, tables, applied) = try queue.read { db in
+                (
+                    try String.fetchAll(db, sql: "PRAGMA quick_check"),
+                    try String.fetchAll(db, sql: """
+                        SELECT name FROM sqlite_master WHERE type = 'table'
+                        AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'grdb\\_%' ESCAPE '\\'
+                        ORDER BY name
+                        """),
+                    try migrator.appliedIdentifiers(db)
+                )
+            }
+            try queue.close()
+        } catch {
+            throw unreadable(reason(error))
+        }
+        if problems != ["ok"] {
+            throw unreadable("the database is corrupt (SQLite quick_check: \(problems.prefix(3).joined(separator: "; ")))")
+        }
+        let unknown = applied.subtracting(known).sorted()
+        if !unknown.isEmpty {
+            throw unreadable("it was written by a newer version of Switchboard (its schema migrations \(unknown.joined(separator: ", ")) are unknown to this build, which knows \(known.joined(separator: ", ")))")
+        }
+        if applied.isEmpty && !tables.isEmpty {
+            throw unreadable("it is an SQLite database but not a session store (it has the tables \(tables.joined(separator: ", ")) and no schema history)")
+        }
+    }
+
+    /// The file's size in bytes, or 0 when it does not exist.
+    private static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// A failure as a ``SessionStoreError`` naming the file; SQLite's own message, never
+    /// the statement's bound values.
+    static func storeError(_ error: any Error, path: String, action: String, code: SessionStoreError.Code) -> any Error {
+        if error is SessionStoreError || error is CancellationError { return error }
+        var code = code
+        if let database = error as? DatabaseError,
+           database.resultCode == .SQLITE_CORRUPT || database.resultCode == .SQLITE_NOTADB {
+            code = .unreadable
+        }
+        return SessionStoreError(code, "Session store '\(path)' could not \(action): \(reason(error)).")
+    }
+
+    /// The reason in an error, without bound values or SQL.
+    static func reason(_ error: any Error) -> String {
+        if let database = error as? DatabaseError {
+            let message = "\(database.message ?? "unknown error") (SQLite error \(database.extendedResultCode.rawValue))"
+            return database.resultCode == .SQLITE_CORRUPT ? "the database is corrupt: \(message)" : message
+        }
+        if error is RowDecodingError {
+            return "a stored record has a value of the wrong type"
+        }
+        return String(describing: error)
+    }
+}
+
+/// Creates a state directory, and missing parents, with mode 0700.
+enum StateDirectory {
+    /// A directory that could not be created.
+    struct Failure: Error {
+        var reason: String
+    }
+
+    static func create(_ path: String) throws(Failure) {
+        if FilePaths.isDirectory(path) { return }
+        let parent = FilePaths.directory(of: path)
+        if parent != path && !parent.isEmpty && parent != "." && parent != "/" {
+            try create(parent)
+        }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw Failure(reason: String(cString: strerror(errno)))
+        }
+        if !FilePaths.isDirectory(path) {
+            throw Failure(reason: "'\(path)' exists and is not a directory")
+        }
+    }
+}
