@@ -228,3 +228,7 @@ if FilePaths.exists(swiftPlugin) {
 // MARK: - 4, 5. The session manager
 
 try await runManagerBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+
+// MARK: - 6. The session store
+
+try await runStoreBenchmarks(quick: quick)

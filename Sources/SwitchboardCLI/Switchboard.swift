@@ -3,11 +3,11 @@ import SwitchboardCore
 
 /// The `switchboard` command.
 @main
-struct Switchboard: ParsableCommand {
+struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Runs AI coding-agent sessions (Claude Code, OpenCode, Codex, …) behind one session manager.",
-        subcommands: [Agents.self, Config.self]
+        subcommands: [Serve.self, Chat.self, Agents.self, Sessions.self, Config.self, ImportPerry.self]
     )
 }
 

@@ -58,7 +58,8 @@ struct ConfigTests {
         #expect(config.pluginDirectories == [BuildProducts.directory])
         #expect(config.messageBufferSize == 1000)
         #expect(config.containerPrefix == "workspace-")
-        #expect(config.allowHostWorkspace == true)
+        #expect(config.allowHostWorkspace == nil)
+        #expect(config.server.host == "127.0.0.1" && config.server.port == 7391 && config.server.token == nil)
         #expect(config.stateDirectory.hasSuffix("/.switchboard"))
     }
 
@@ -71,7 +72,7 @@ struct ConfigTests {
             "messageBufferSize: must be a whole number from 1 to 1000000, not 0",
             "allowHostWorkspace: must be true or false, not a string",
         ])
-        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, containerPrefix, messageBufferBytes, messageBufferSize, pluginDirectories, stateDirectory)"])
+        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, containerPrefix, messageBufferBytes, messageBufferSize, pluginDirectories, server, stateDirectory)"])
         #expect(try issues(#"{"agents":{"Claude":{}}}"#) == ["agents.Claude: the agent type 'Claude' is not valid (use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit)"])
         #expect(try issues(#"{"agents":{"claude":{"settings":[1],"plugins":"x"}}}"#) == [
             "agents.claude.plugins: unknown key (known keys: plugin, settings)",
@@ -79,6 +80,12 @@ struct ConfigTests {
         ])
         #expect(try issues(#"{"pluginDirectories":["/nonexistent-dir"]}"#) == ["pluginDirectories[0]: directory '/nonexistent-dir' does not exist"])
         #expect(try issues("[1]") == ["the top level must be an object, not an array"])
+        #expect(try issues(#"{"server":{"port":70000,"token":"short","defaultAgent":"Bad","tls":true}}"#) == [
+            "server.tls: unknown key (known keys: defaultAgent, host, port, token)",
+            "server.port: must be a port number from 1 to 65535, not 70000",
+            "server.token: must be a string of at least 16 characters",
+            "server.defaultAgent: must be an agent type name, not \"Bad\"",
+        ])
         #expect(try issues("{\"agents\": }") == ["not valid JSON: invalid JSON at byte 11: expected a value"] || (try issues("{\"agents\": }")).first?.hasPrefix("not valid JSON") == true)
     }
 

@@ -4,8 +4,11 @@ extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
         "agents", "allowHostWorkspace", "containerPrefix", "messageBufferBytes",
-        "messageBufferSize", "pluginDirectories", "stateDirectory",
+        "messageBufferSize", "pluginDirectories", "server", "stateDirectory",
     ]
+
+    /// The keys of the `server` object.
+    public static let serverKeys: [String] = ["defaultAgent", "host", "port", "token"]
 
     /// Reads and validates a config file.
     ///
@@ -106,6 +109,31 @@ extension SwitchboardConfig {
                 config.allowHostWorkspace = flag
             } else {
                 issue("allowHostWorkspace", "must be true or false, not \(value.kindDescription)")
+            }
+        }
+        if let value = object["server"] {
+            if let server = value.objectValue {
+                for key in server.keys.sorted() where !serverKeys.contains(key) {
+                    issue("server.\(key)", "unknown key (known keys: \(serverKeys.joined(separator: ", ")))")
+                }
+                if let host = server["host"] {
+                    if let text = host.stringValue, !text.isEmpty { config.server.host = text } else { issue("server.host", "must be an address, not \(host.jsonText)") }
+                }
+                if let port = server["port"] {
+                    if let n = port.intValue, (1...65535).contains(n) { config.server.port = n } else { issue("server.port", "must be a port number from 1 to 65535, not \(port.jsonText)") }
+                }
+                if let token = server["token"] {
+                    if let text = token.stringValue, text.utf8.count >= 16 { config.server.token = text } else { issue("server.token", "must be a string of at least 16 characters") }
+                }
+                if let agent = server["defaultAgent"] {
+                    if let type = agent.stringValue, AgentTypeName.problem(with: type) == nil {
+                        config.server.defaultAgentType = type
+                    } else {
+                        issue("server.defaultAgent", "must be an agent type name, not \(agent.jsonText)")
+                    }
+                }
+            } else {
+                issue("server", "must be an object, not \(value.kindDescription)")
             }
         }
         if let value = object["agents"] {

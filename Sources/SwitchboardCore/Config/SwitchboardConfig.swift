@@ -32,8 +32,25 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var messageBufferBytes: Int
     /// Containers are named `<prefix><workspace>`.
     public var containerPrefix: String
-    /// Whether the host workspace `@host` may be used.
-    public var allowHostWorkspace: Bool
+    /// Whether the host workspace `@host` may be used; `nil` leaves it to the default
+    /// (allowed in-process and when the daemon listens on loopback only).
+    public var allowHostWorkspace: Bool?
+    /// The daemon's settings.
+    public var server: Server
+    /// The daemon's listening address, token and defaults.
+    public struct Server: Sendable, Hashable {
+        /// The address to bind; loopback by default.
+        public var host: String = "127.0.0.1"
+        /// The TCP port.
+        public var port: Int = 7391
+        /// The bearer token clients must present; generated at first start when absent.
+        public var token: String?
+        /// The agent type a live-chat connection uses when the client names none.
+        public var defaultAgentType: String = "claude"
+
+        public init() {}
+    }
+
     /// Per agent type: the plugin and its settings.
     public var agents: [String: Agent]
     /// The file this came from, if any.
@@ -48,7 +65,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
             messageBufferSize: 1000,
             messageBufferBytes: 8 * 1024 * 1024,
             containerPrefix: "workspace-",
-            allowHostWorkspace: true,
+            allowHostWorkspace: nil,
+            server: Server(),
             agents: [:],
             sourcePath: nil
         )

@@ -1,3 +1,4 @@
+import Logging
 import SwitchboardAdapterAPI
 
 extension SessionManager {
@@ -124,6 +125,7 @@ extension SessionManager {
         session.pump?.cancel()
         await session.pump?.value
         try? await store.touch(sessionId, at: session.info.lastActivity, model: session.info.model)
+        logger.info("session stopped", metadata: ["session": "\(sessionId)"])
     }
 
     /// Disposes exactly the sessions of one workspace.

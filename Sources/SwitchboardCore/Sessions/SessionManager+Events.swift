@@ -1,3 +1,4 @@
+import Logging
 import SwitchboardAdapterAPI
 
 extension SessionManager {
@@ -59,6 +60,7 @@ extension SessionManager {
     /// Ends the turn in `error`, records why, and broadcasts it.
     func fail(_ session: Session, _ reason: String) {
         guard !session.disposed else { return }
+        logger.warning("session error", metadata: ["session": "\(session.info.id)", "error": "\(reason)"])
         session.awaitedStatus = nil
         session.info.lastError = reason
         broadcast(ChatMessage(type: .error, content: reason), in: session)

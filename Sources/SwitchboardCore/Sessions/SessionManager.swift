@@ -1,3 +1,4 @@
+import Logging
 import SwitchboardAdapterAPI
 
 /// Owns the live sessions: one adapter each, a buffer of recent frames, and the clients
@@ -48,7 +49,7 @@ public actor SessionManager {
                 messageBufferSize: config.messageBufferSize,
                 messageBufferBytes: config.messageBufferBytes,
                 containerPrefix: config.containerPrefix,
-                allowHostWorkspace: config.allowHostWorkspace,
+                allowHostWorkspace: config.allowHostWorkspace ?? true,
                 stateDirectory: config.stateDirectory
             )
         }
@@ -83,6 +84,8 @@ public actor SessionManager {
 
     let registry: AgentRegistry
     let store: any SessionStore
+    /// One line per session start, stop and error; never message contents.
+    let logger: Logger
     /// The manager's limits and naming rules.
     public let configuration: Configuration
 
@@ -91,10 +94,16 @@ public actor SessionManager {
     var nextClientNumber = 1
 
     /// A manager that makes adapters through `registry` and persists sessions in `store`.
-    public init(registry: AgentRegistry, store: any SessionStore, configuration: Configuration = Configuration()) {
+    public init(
+        registry: AgentRegistry,
+        store: any SessionStore,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "switchboard.sessions")
+    ) {
         self.registry = registry
         self.store = store
         self.configuration = configuration
+        self.logger = logger
     }
 
     // MARK: - Starting
@@ -177,9 +186,14 @@ public actor SessionManager {
             await adapter.dispose()
             session.pump?.cancel()
             if existing == nil { try? await store.delete(id) }
+            logger.warning("session start failed", metadata: ["session": "\(id)", "agent": "\(options.agentType)", "error": "\(Self.describe(error))"])
             throw error
         }
         sessions[id] = session
+        logger.info("session started", metadata: [
+            "session": "\(id)", "workspace": "\(options.workspaceName)", "agent": "\(options.agentType)",
+            "restored": "\(existing != nil)",
+        ])
         return id
     }
 

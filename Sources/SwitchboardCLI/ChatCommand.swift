@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import SwitchboardAdapterAPI
+import SwitchboardCore
+import UnixSignals
+
+/// `switchboard chat`: one turn with an agent, in this process, streamed to the terminal.
+struct Chat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send one message to an agent and stream the reply (Ctrl-C interrupts the turn).",
+        discussion: "Prints the session id at the end; pass it to --session to continue the conversation."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The agent type (see `switchboard agents`).") var agent: String
+    @Option(help: "The workspace; @host runs the agent on this machine.") var workspace = "@host"
+    @Option(help: "The project directory the agent works in.") var projectPath: String?
+    @Option(help: "The model.") var model: String?
+    @Option(help: "A session to continue: our session id or the agent's.") var session: String?
+    @Argument(help: "The message.") var text: String
+
+    func run() async throws {
+        let config = try options.load()
+        let runtime = try Runtime(config: config)
+        let logger = Logger(label: "switchboard.chat") { _ in SwiftLogNoOpLogHandler() }
+        let manager = runtime.makeManager(allowHostWorkspace: config.allowHostWorkspace ?? true, logger: logger)
+        let outcome = try await converse(manager: manager)
+        await manager.disposeAll()
+        if outcome != .idle { throw ExitCode(1) }
+    }
+
+    private func converse(manager: SessionManager) async throws -> SessionStatus {
+        let id: String
+        do {
+            if let session {
+                guard let found = try await manager.find(session, projectPath: projectPath) else {
+                    throw CLIError("No session '\(session)' is live or stored.")
+                }
+                id = found.id
+                if let model, model != found.model { try await manager.setModel(id, model: model) }
+            } else {
+                id = try await manager.start(SessionStartOptions(
+                    workspaceName: workspace, agentType: agent, model: model, projectPath: projectPath))
+            }
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError(Self.describe(error))
+        }
+        let printer = TerminalPrinter()
+        let ended = AsyncStream<SessionStatus>.makeStream()
+        // Only what this turn produces: skip what the session already had.
+        let lastSeq = await manager.messages(id).last?.seq
+        _ = await manager.connect(id, client: SessionClient(send: { frame in
+            if let end = printer.show(frame) { ended.continuation.yield(end) }
+        }), resumeFrom: lastSeq ?? -1)
+
+        let signals = await UnixSignalsSequence(trapping: .sigint)
+        let interrupter = Task {
+            for await _ in signals {
+                printer.note("interrupting…")
+                await manager.interrupt(id)
+            }
+        }
+        defer { interrupter.cancel() }
+
+        do {
+            try await manager.send(id, text: text)
+        } catch {
+            throw CLIError(Self.describe(error))
+        }
+        var outcome = SessionStatus.idle
+        for await status in ended.stream {
+            outcome = status
+            break
+        }
+        printer.finish()
+        let agentId = await manager.info(id)?.agentSessionId.map { " (agent session \($0))" } ?? ""
+        FileHandle.standardError.write(Data("\nSession: \(id)\(agentId) — continue with: switchboard chat --agent \(agent) --session \(id) \"…\"\n".utf8))
+        return outcome
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as SessionError: e.message
+        case let e as AdapterError: e.message
+        case let e as RegistryError: e.message
+        case let e as SessionStoreError: e.message
+        default: String(describing: error)
+        }
+    }
+}
+
+/// Writes frames to the terminal as they arrive: reply text inline, tool calls compactly.
+final class TerminalPrinter: Sendable {
+    private let state = Mutex(false)  // whether the cursor is mid-line
+
+    /// Prints one frame; returns the status when the turn has ended.
+    func show(_ frame: SessionFrame) -> SessionStatus? {
+        let m = frame.message
+        switch m.type {
+        case .assistant:
+            write(m.content, midLine: true)
+        case .toolUse:
+            line("⚙ \(m.toolName ?? "tool"): \(Self.compact(m.content, limit: 100))")
+        case .toolResult:
+            let lines = m.content.split(separator: "\n", omittingEmptySubsequences: false)
+            let more = lines.count > 1 ? " (+\(lines.count - 1) lines)" : ""
+            let flag = m.extra["isError"] == .bool(true) ? " [error]" : ""
+            line("  ↳ \(Self.compact(String(lines.first ?? ""), limit: 100))\(more)\(flag)")
+        case .error:
+            line("error: \(m.content)", toError: true)
+        case .system:
+            if m.content.hasPrefix("{\"status\":\"") {
+                for status in [SessionStatus.idle, .error, .interrupted] where m.content == SessionManager.notice("status", status.rawValue) {
+                    return status
+                }
+            } else if !m.content.hasPrefix("{\"agentSessionId\"") && !m.content.hasPrefix("Connected to session") {
+                line("[\(m.content)]")
+            }
+        case .user, .done:
+            break
+        }
+        return nil
+    }
+
+    func note(_ text: String) { line("[\(text)]", toError: true) }
+
+    func finish() {
+        if state.withLock({ $0 }) { write("\n", midLine: false) }
+    }
+
+    private func line(_ text: String, toError: Bool = false) {
+        if state.withLock({ $0 }) { write("\n", midLine: false) }
+        if toError {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        } else {
+            write(text + "\n", midLine: false)
+        }
+    }
+
+    private func write(_ text: String, midLine: Bool) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        state.withLock { $0 = midLine && !text.hasSuffix("\n") }
+    }
+
+    static func compact(_ text: String, limit: Int) -> String {
+        let flat = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+    }
+}

@@ -1,0 +1,26 @@
+import Logging
+import SwitchboardCore
+
+/// The pieces every command that runs sessions needs, built from the configuration.
+struct Runtime {
+    let config: SwitchboardConfig
+    let catalog: PluginCatalog
+    let store: SQLiteSessionStore
+
+    init(config: SwitchboardConfig) throws {
+        self.config = config
+        catalog = PluginCatalog.load(config)
+        do {
+            store = try SQLiteSessionStore.open(stateDirectory: config.stateDirectory)
+        } catch {
+            throw CLIError(error.message)
+        }
+    }
+
+    /// A session manager over this runtime's registry and store.
+    func makeManager(allowHostWorkspace: Bool, logger: Logger) -> SessionManager {
+        var configuration = SessionManager.Configuration(config)
+        configuration.allowHostWorkspace = allowHostWorkspace
+        return SessionManager(registry: catalog.registry, store: store, configuration: configuration, logger: logger)
+    }
+}

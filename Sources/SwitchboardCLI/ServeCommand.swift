@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardServer
+
+/// `switchboard serve`: the daemon.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: the HTTP API and WebSocket live chat (Ctrl-C or SIGTERM stops it gracefully).",
+        discussion: """
+        Every route but /health needs the bearer token: from the config (server.token), \
+        $\(AccessToken.environmentVariable), or <state directory>/token, which is generated (mode 0600) at \
+        first start.
+        """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "The address to bind (default: server.host, else 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port (default: server.port, else 7391; 0 picks a free one).")
+    var port: Int?
+
+    @Flag(name: .customLong("no-host-access"), help: "Refuse the @host workspace (by default it is allowed only on loopback).")
+    var noHostAccess = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let config = try options.load()
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "switchboard")
+        let runtime = try Runtime(config: config)
+        for entry in runtime.catalog.entries where entry.isFailure {
+            logger.warning("plugin not loaded", metadata: ["plugin": "\(entry.path)", "reason": "\(entry.statusText)"])
+        }
+        let host = host ?? config.server.host
+        let port = port ?? config.server.port
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
+        let allowHost = noHostAccess ? false : (config.allowHostWorkspace ?? SwitchboardServer.isLoopback(host))
+        let token: (token: String, generatedAt: String?)
+        do {
+            token = try AccessToken.resolve(configured: config.server.token, stateDirectory: config.stateDirectory)
+        } catch {
+            throw CLIError("Could not create the API token in '\(config.stateDirectory)': \(error.localizedDescription)")
+        }
+        if let path = token.generatedAt {
+            logger.notice("generated an API token; it is stored in \(path) (readable only by you)")
+        }
+        let server = SwitchboardServer(
+            manager: runtime.makeManager(allowHostWorkspace: allowHost, logger: logger),
+            store: runtime.store,
+            catalog: runtime.catalog,
+            configuration: .init(host: host, port: port, token: token.token, defaultAgentType: config.server.defaultAgentType),
+            logger: logger
+        )
+        let agents = runtime.catalog.registry.agentTypes.joined(separator: ", ")
+        try await server.run { host, port in
+            print("switchboard listening on http://\(host):\(port) (agents: \(agents.isEmpty ? "none" : agents); @host \(allowHost ? "allowed" : "refused"))")
+            fflush(nil)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,288 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import ServiceLifecycle
+import Synchronization
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+/// One WebSocket connection to `/v1/live/{workspace}`: reads the client's frames, drives the
+/// session manager, and streams the session's frames back. Frames are compatible with the
+/// original system's (see `Docs/Protocol.md`).
+final class LiveChatConnection: Sendable {
+    /// What the connection's control loop is told from outside the read loop.
+    enum Control: Sendable {
+        /// The manager detached this client (session disposed): say so, keep the socket.
+        case detached(String)
+        /// Close the socket with this code and reason.
+        case close(WebSocketErrorCode, String)
+    }
+
+    private struct State {
+        var sessionId: String?
+        var clientId: String?
+        /// Set while this connection itself detaches, so the hook does not echo it.
+        var detaching = false
+    }
+
+    let workspace: String
+    let manager: SessionManager
+    let defaultAgentType: String
+    let maxMessageBytes: Int
+    let outbound: WebSocketOutboundWriter
+    let logger: Logger
+    private let state = Mutex(State())
+    private let control: AsyncStream<Control>
+    private let controlContinuation: AsyncStream<Control>.Continuation
+
+    init(workspace: String, manager: SessionManager, defaultAgentType: String, maxMessageBytes: Int,
+         outbound: WebSocketOutboundWriter, logger: Logger) {
+        self.workspace = workspace
+        self.manager = manager
+        self.defaultAgentType = defaultAgentType
+        self.maxMessageBytes = maxMessageBytes
+        self.outbound = outbound
+        self.logger = logger
+        (control, controlContinuation) = AsyncStream.makeStream(of: Control.self)
+    }
+
+    /// Serves the connection until the client goes away, the server shuts down, or the
+    /// manager cuts the client off; then detaches from the session (which lives on).
+    func run(inbound: WebSocketInboundStream) async {
+        await write(.object([
+            "type": .string("connected"),
+            "workspaceName": .string(workspace),
+            "agentType": .string(defaultAgentType),
+            "timestamp": .string(Timestamp.now()),
+        ]))
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.readLoop(inbound) }
+                group.addTask { await self.controlLoop() }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.controlContinuation.yield(.close(.goingAway, "The server is shutting down."))
+        }
+        await detach()
+    }
+
+    // MARK: - Reading
+
+    private func readLoop(_ inbound: WebSocketInboundStream) async {
+        var iterator = inbound.makeAsyncIterator()
+        var message: [UInt8] = []
+        var isText = true
+        var tooLarge = false
+        do {
+            while let frame = try await iterator.next() {
+                switch frame.opcode {
+                case .text, .binary:
+                    message.removeAll(keepingCapacity: true)
+                    tooLarge = false
+                    isText = frame.opcode == .text
+                case .continuation:
+                    break
+                }
+                if !tooLarge {
+                    if message.count + frame.data.readableBytes > maxMessageBytes {
+                        tooLarge = true
+                        message.removeAll()
+                    } else {
+                        message.append(contentsOf: frame.data.readableBytesView)
+                    }
+                }
+                guard frame.fin else { continue }
+                if tooLarge {
+                    await sendError("The frame is larger than \(maxMessageBytes) bytes; it was ignored.")
+                } else if !isText {
+                    await sendError("Binary frames are not supported; send JSON text frames.")
+                } else {
+                    await handle(message)
+                }
+            }
+        } catch {
+            logger.debug("live chat connection ended: \(error)")
+        }
+    }
+
+    private func controlLoop() async {
+        for await event in control {
+            switch event {
+            case .detached(let reason):
+                await write(systemFrame(reason))
+            case .close(let code, let reason):
+                try? await outbound.close(code, reason: reason)
+                return
+            }
+        }
+    }
+
+    // MARK: - Client frames
+
+    private func handle(_ bytes: [UInt8]) async {
+        let value: JSONValue
+        do {
+            value = try bytes.withUnsafeBufferPointer { try JSONValue(parsing: $0) }
+        } catch {
+            await sendError("Frames must be JSON objects: \(error)")
+            return
+        }
+        guard let frame = value.objectValue else {
+            await sendError("Frames must be JSON objects, not \(value.kindDescription).")
+            return
+        }
+        guard let type = frame["type"]?.stringValue else {
+            await sendError("The frame has no 'type'.")
+            return
+        }
+        do {
+            switch type {
+            case "connect": try await connect(frame)
+            case "message": try await message(frame)
+            case "interrupt": try await interrupt()
+            case "set_model": try await setModel(frame)
+            case "disconnect": await detach()
+            default:
+                await sendError("Unknown frame type '\(type)' (known: connect, message, interrupt, set_model, disconnect).")
+            }
+        } catch {
+            await sendError(Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as APIError: e.message
+        case let e as SessionError: e.message
+        case let e as AdapterError: e.message
+        case let e as RegistryError: e.message
+        case let e as SessionStoreError: e.message
+        default: String(describing: error)
+        }
+    }
+
+    private func connect(_ frame: [String: JSONValue]) async throws {
+        await detach()
+        let sessionId = try frame.string("sessionId")
+        let agentSessionId = try frame.string("agentSessionId")
+        let model = try frame.string("model")
+        let projectPath = try frame.string("projectPath")
+        let resumeFrom = try frame.int("resumeFromId")
+        if let sessionId, let found = try await manager.find(sessionId, projectPath: projectPath) {
+            var info = found
+            if let model, model != info.model {
+                try await manager.setModel(info.id, model: model)
+                info.model = model
+            }
+            await write(.object([
+                "type": .string("session_joined"),
+                "sessionId": .string(info.id),
+                "status": .string(info.status.rawValue),
+                "agentSessionId": SessionJSON.optional(info.agentSessionId),
+                "model": SessionJSON.optional(info.model),
+                "timestamp": .string(Timestamp.now()),
+            ]))
+            await attach(info.id, resumeFrom: resumeFrom)
+            return
+        }
+        let id = try await manager.start(SessionStartOptions(
+            workspaceName: workspace,
+            agentType: try frame.string("agentType") ?? defaultAgentType,
+            sessionId: sessionId,
+            agentSessionId: agentSessionId,
+            model: model,
+            projectPath: projectPath
+        ))
+        await write(.object([
+            "type": .string("session_started"),
+            "sessionId": .string(id),
+            "timestamp": .string(Timestamp.now()),
+        ]))
+        await attach(id, resumeFrom: resumeFrom)
+    }
+
+    private func message(_ frame: [String: JSONValue]) async throws {
+        guard let content = try frame.string("content"), !content.isEmpty else {
+            throw APIError.badRequest("A message frame needs a non-empty 'content'.")
+        }
+        if currentSession == nil { try await connect(frame) }
+        guard let id = currentSession else { throw APIError.badRequest("No session: send a connect frame first.") }
+        if let model = try frame.string("model"), model != (await manager.info(id)?.model) {
+            try await manager.setModel(id, model: model)
+        }
+        try await manager.send(id, text: content)
+    }
+
+    private func interrupt() async throws {
+        guard let id = currentSession else { throw APIError.badRequest("No session to interrupt: send a connect frame first.") }
+        await manager.interrupt(id)
+    }
+
+    private func setModel(_ frame: [String: JSONValue]) async throws {
+        guard let id = currentSession else { throw APIError.badRequest("No session: send a connect frame first.") }
+        guard let model = try frame.string("model"), !model.isEmpty else { throw APIError.badRequest("set_model needs a 'model'.") }
+        try await manager.setModel(id, model: model)
+        await write(systemFrame("Model set to: \(model)"))
+    }
+
+    // MARK: - Attaching to a session
+
+    private var currentSession: String? { state.withLock { $0.sessionId } }
+
+    private func attach(_ sessionId: String, resumeFrom: Int?) async {
+        let outbound = self.outbound
+        let client = SessionClient(
+            send: { frame in try await outbound.write(.text(SessionJSON.frame(frame))) },
+            onDisconnect: { [weak self] reason in self?.clientWasDisconnected(reason) }
+        )
+        let clientId = await manager.connect(sessionId, client: client, resumeFrom: resumeFrom)
+        state.withLock { $0.sessionId = sessionId; $0.clientId = clientId }
+    }
+
+    private func detach() async {
+        let current = state.withLock { s -> (String, String)? in
+            guard let session = s.sessionId, let client = s.clientId else { return nil }
+            s.detaching = true
+            return (session, client)
+        }
+        guard let (sessionId, clientId) = current else { return }
+        await manager.disconnect(sessionId, clientId: clientId)
+        state.withLock { $0 = State() }
+    }
+
+    /// The manager's hook: the session was disposed, or this client fell too far behind.
+    private func clientWasDisconnected(_ reason: String) {
+        let selfInitiated = state.withLock { s -> Bool in
+            let mine = s.detaching
+            s = State()
+            return mine
+        }
+        guard !selfInitiated else { return }
+        if reason == "Session disposed" {
+            controlContinuation.yield(.detached(reason))
+        } else {
+            controlContinuation.yield(.close(.policyViolation, reason))
+        }
+    }
+
+    // MARK: - Writing
+
+    private func systemFrame(_ text: String) -> JSONValue {
+        .object(["type": .string("system"), "content": .string(text), "timestamp": .string(Timestamp.now())])
+    }
+
+    private func sendError(_ text: String) async {
+        await write(.object(["type": .string("error"), "content": .string(text), "timestamp": .string(Timestamp.now())]))
+    }
+
+    private func write(_ value: JSONValue) async {
+        do {
+            try await outbound.write(.text(value.jsonText))
+        } catch {
+            logger.debug("live chat write failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SwitchboardCore
+import UnixSignals
+
+/// The daemon: the HTTP API and the WebSocket live chat over one session manager, run as
+/// ServiceLifecycle services so SIGINT/SIGTERM shut it down gracefully — WebSocket clients
+/// get a close frame, then every session is disposed (and its agent processes are gone)
+/// before ``run()`` returns.
+public struct SwitchboardServer: Sendable {
+    /// Where and how the daemon listens.
+    public struct Configuration: Sendable {
+        /// The address to bind.
+        public var host: String
+        /// The TCP port; 0 picks a free one (reported through `onListening`).
+        public var port: Int
+        /// The bearer token every route but `/health` requires.
+        public var token: String
+        /// The agent type a live-chat connection uses when the client names none.
+        public var defaultAgentType: String
+        /// The largest client frame accepted, in bytes.
+        public var maxMessageBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 7391, token: String, defaultAgentType: String = "claude", maxMessageBytes: Int = 1 << 20) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.defaultAgentType = defaultAgentType
+            self.maxMessageBytes = maxMessageBytes
+        }
+    }
+
+    public let manager: SessionManager
+    public let store: any SessionStore
+    public let catalog: PluginCatalog
+    public let configuration: Configuration
+    public let logger: Logger
+
+    public init(manager: SessionManager, store: any SessionStore, catalog: PluginCatalog, configuration: Configuration, logger: Logger) {
+        self.manager = manager
+        self.store = store
+        self.catalog = catalog
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Whether `host` is a loopback address (where `@host` is allowed by default).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Builds the Hummingbird application. `onListening` receives the bound address.
+    public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
+        let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType)
+        let router = Router()
+        router.middlewares.add(BearerTokenMiddleware(token: configuration.token))
+        api.addRoutes(to: router)
+
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        wsRouter.middlewares.add(BearerTokenMiddleware(token: configuration.token))
+        let manager = self.manager, configuration = self.configuration, logger = self.logger
+        wsRouter.ws("/v1/live/{workspace}") { _, context in
+            let workspace = try context.parameters.require("workspace")
+            if let problem = WorkspaceName.problem(with: workspace) { throw APIError.badRequest(problem) }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let workspace = context.requestContext.parameters.get("workspace") ?? ""
+            let connection = LiveChatConnection(
+                workspace: workspace, manager: manager, defaultAgentType: configuration.defaultAgentType,
+                maxMessageBytes: configuration.maxMessageBytes, outbound: outbound, logger: logger
+            )
+            await connection.run(inbound: inbound)
+        }
+
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                // Frames up to 4× the message limit reach the handler, which answers oversize
+                // ones with an error frame instead of dropping the connection.
+                configuration: .init(ws: .init(maxFrameSize: configuration.maxMessageBytes * 4))
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                await onListening(configuration.host, port)
+            },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    public func run(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: SessionsService(manager: manager, logger: logger)),
+                    .init(service: makeApplication(onListening: onListening)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Keeps the sessions for the daemon's lifetime and disposes all of them at shutdown —
+/// after the HTTP server (listed after it, so shut down before it) has stopped.
+struct SessionsService: Service {
+    let manager: SessionManager
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let count = await manager.list().count
+        logger.info("shutting down: disposing \(count) session(s)")
+        await manager.disposeAll()
+        logger.info("all sessions disposed")
+    }
+}
