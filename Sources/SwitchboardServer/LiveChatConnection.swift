@@ -2,7 +2,6 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
-import ServiceLifecycle
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
@@ -56,15 +55,13 @@ final class LiveChatConnection: Sendable {
             "agentType": .string(defaultAgentType),
             "timestamp": .string(Timestamp.now()),
         ]))
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.readLoop(inbound) }
-                group.addTask { await self.controlLoop() }
-                await group.next()
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            self.controlContinuation.yield(.close(.goingAway, "The server is shutting down."))
+        // On graceful shutdown the WebSocket layer itself sends the close frame and ends
+        // `inbound`, which ends the read loop.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readLoop(inbound) }
+            group.addTask { await self.controlLoop() }
+            await group.next()
+            group.cancelAll()
         }
         await detach()
     }

@@ -341,7 +341,10 @@ public struct JSONReader {
             return .null
         case nil:
             throw error("unexpected end of input, expected a value")
-        default:
+        case let byte?:
+            guard byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+                throw error("expected a value")
+            }
             return .number(try readNumberText())
         }
     }

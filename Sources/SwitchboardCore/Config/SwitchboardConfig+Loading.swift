@@ -3,7 +3,7 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "containerPrefix", "messageBufferBytes",
+        "agents", "allowHostWorkspace", "clientQueueLimit", "containerPrefix", "messageBufferBytes",
         "messageBufferSize", "pluginDirectories", "server", "stateDirectory",
     ]
 
@@ -95,6 +95,13 @@ extension SwitchboardConfig {
                 config.messageBufferBytes = n
             } else {
                 issue("messageBufferBytes", "must be a whole number of at least 1024, not \(value.jsonText)")
+            }
+        }
+        if let value = object["clientQueueLimit"] {
+            if let n = value.intValue, n >= 1 {
+                config.clientQueueLimit = n
+            } else {
+                issue("clientQueueLimit", "must be a whole number of at least 1, not \(value.jsonText)")
             }
         }
         if let value = object["containerPrefix"] {

@@ -30,6 +30,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var messageBufferSize: Int
     /// How many bytes of messages each session keeps at most.
     public var messageBufferBytes: Int
+    /// How many frames may wait for one client before it is disconnected.
+    public var clientQueueLimit: Int = 1000
     /// Containers are named `<prefix><workspace>`.
     public var containerPrefix: String
     /// Whether the host workspace `@host` may be used; `nil` leaves it to the default

@@ -50,7 +50,8 @@ public actor SessionManager {
                 messageBufferBytes: config.messageBufferBytes,
                 containerPrefix: config.containerPrefix,
                 allowHostWorkspace: config.allowHostWorkspace ?? true,
-                stateDirectory: config.stateDirectory
+                stateDirectory: config.stateDirectory,
+                clientQueueLimit: config.clientQueueLimit
             )
         }
     }

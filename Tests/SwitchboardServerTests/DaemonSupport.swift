@@ -1,0 +1,178 @@
+import AsyncHTTPClient
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import SwitchboardAdapterAPI
+import SwitchboardTesting
+
+/// A real `switchboard serve` process on a free loopback port, with a config of its own.
+final class LiveDaemon: Sendable {
+    let directory: TemporaryDirectory
+    private let ownsDirectory: Bool
+    let process: SpawnedProcess
+    let port: Int
+    let token: String
+
+    /// Starts the daemon; `agents` is the config's `agents` object as JSON text.
+    init(agents: String, extraConfig: String = "", arguments: [String] = [], in directory: TemporaryDirectory? = nil) async throws {
+        let dir = try directory ?? TemporaryDirectory(prefix: "switchboard-daemon")
+        self.directory = dir
+        ownsDirectory = directory == nil
+        let config = try dir.write("config.json", """
+        {"stateDirectory": "state", "pluginDirectories": ["\(BuildProducts.directory)"], "agents": \(agents)\(extraConfig)}
+        """)
+        process = try SpawnedProcess(
+            BuildProducts.executable("switchboard"),
+            ["serve", "--config", config, "--port", "0"] + arguments,
+            stderrPath: dir.path + "/serve-\(UUID().uuidString.prefix(8)).log"
+        )
+        let line: String
+        do {
+            line = try await process.waitForLine(containing: "listening on http://", within: .seconds(60))
+        } catch {
+            process.terminate()
+            throw DaemonError("the daemon did not start: \(error)\n\(process.stderr)")
+        }
+        guard let match = line.firstMatch(of: /http:\/\/[^ ]*:(\d+)/), let port = Int(match.1) else {
+            throw DaemonError("no port in '\(line)'")
+        }
+        self.port = port
+        token = try String(contentsOfFile: dir.path + "/state/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops it with SIGTERM and returns its exit code.
+    @discardableResult
+    func stop() async throws -> Int32 {
+        process.signal(SIGTERM)
+        return try await process.waitForExit(within: .seconds(30))
+    }
+
+    /// Sends an HTTP request; returns the status and the JSON body.
+    func http(_ method: HTTPMethod, _ path: String, body: String? = nil, token: String?? = .none) async throws -> (status: Int, body: JSONValue) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        let bearer = token ?? self.token
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        return (Int(response.status.code), text.isEmpty ? .null : try JSONValue(parsing: text))
+    }
+
+    /// Opens a live-chat WebSocket to `workspace`.
+    func socket(_ workspace: String, token: String? = nil, reading: Bool = true) async throws -> LiveSocket {
+        try await LiveSocket.open(url: "ws://127.0.0.1:\(port)/v1/live/\(workspace)?token=\(token ?? self.token)", reading: reading)
+    }
+
+    deinit {
+        process.terminate()
+        if ownsDirectory { directory.remove() }
+    }
+}
+
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A WebSocket client that records every frame the server sends.
+final class LiveSocket: Sendable {
+    let frames: Recorder<JSONValue>
+    let closeFrame: Recorder<String>
+    private let outgoing: AsyncStream<String>.Continuation
+    private let task: Task<Void, Never>
+
+    private init(frames: Recorder<JSONValue>, closeFrame: Recorder<String>, outgoing: AsyncStream<String>.Continuation, task: Task<Void, Never>) {
+        self.frames = frames
+        self.closeFrame = closeFrame
+        self.outgoing = outgoing
+        self.task = task
+    }
+
+    /// Connects; with `reading: false` the client never reads, like a stalled browser tab.
+    static func open(url: String, reading: Bool) async throws -> LiveSocket {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let frames = Recorder<JSONValue>()
+        let closeFrame = Recorder<String>()
+        let connected = Recorder<Bool>()
+        let task = Task {
+            do {
+                let close = try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 24), logger: Logger(label: "test.ws")) { inbound, outbound, _ in
+                    connected.append(true)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await text in stream { try await outbound.write(.text(text)) }
+                        }
+                        group.addTask {
+                            guard reading else {
+                                try await Task.sleep(for: .seconds(3600))
+                                return
+                            }
+                            for try await message in inbound.messages(maxSize: 1 << 24) {
+                                if case .text(let text) = message { frames.append((try? JSONValue(parsing: text)) ?? .string(text)) }
+                            }
+                        }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+                closeFrame.append(close.map { "\($0.closeCode) \($0.reason ?? "")" } ?? "closed")
+            } catch {
+                closeFrame.append("error: \(error)")
+            }
+            frames.finish()
+            connected.finish()
+        }
+        do {
+            try await connected.wait(within: .seconds(30)) { !$0.isEmpty }
+        } catch {
+            task.cancel()
+            throw DaemonError("WebSocket to \(url) did not open: \(closeFrame.items)")
+        }
+        return LiveSocket(frames: frames, closeFrame: closeFrame, outgoing: continuation, task: task)
+    }
+
+    /// Sends one text frame.
+    func send(_ text: String) { outgoing.yield(text) }
+
+    /// Sends a JSON object.
+    func send(_ object: [String: JSONValue]) { send(JSONValue.object(object).jsonText) }
+
+    /// Closes the connection and waits for it to end.
+    func close() async {
+        outgoing.finish()
+        task.cancel()
+        await task.value
+    }
+
+    /// The frames of a given `type`.
+    func frames(ofType type: String) -> [JSONValue] { frames.items.filter { $0["type"] == .string(type) } }
+
+    /// Waits for a frame satisfying `predicate` and returns it.
+    @discardableResult
+    func waitFor(within timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+        let items = try await frames.wait(within: timeout) { $0.contains(where: predicate) }
+        return items.first(where: predicate)!
+    }
+
+    /// Waits for a frame of `type` (counting only frames after `index`).
+    @discardableResult
+    func waitFor(type: String, after index: Int = 0, within timeout: Duration = .seconds(30)) async throws -> JSONValue {
+        let items = try await frames.wait(within: timeout) { $0.dropFirst(index).contains { $0["type"] == .string(type) } }
+        return items.dropFirst(index).first { $0["type"] == .string(type) }!
+    }
+
+    /// Waits for the session's status notice.
+    func waitForStatus(_ status: String, after index: Int = 0) async throws {
+        let notice = "{\"status\":\"\(status)\"}"
+        try await frames.wait(within: .seconds(30)) { $0.dropFirst(index).contains { $0["type"] == .string("system") && $0["content"] == .string(notice) } }
+    }
+
+    deinit { task.cancel() }
+}
