@@ -232,3 +232,7 @@ try await runManagerBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
 // MARK: - 6. The session store
 
 try await runStoreBenchmarks(quick: quick)
+
+// MARK: - 7. The daemon
+
+try await runWebSocketBenchmarks(quick: quick)
