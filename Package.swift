@@ -102,6 +102,13 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // The conformance suite's own tests: an in-process adapter that passes it, and
+        // broken ones that each fail the check they break.
+        .testTarget(
+            name: "SwitchboardTestingTests",
+            dependencies: ["SwitchboardTesting", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: ["SwitchboardTesting"],

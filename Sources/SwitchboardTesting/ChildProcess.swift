@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a command to completion and captures its output — for tests that drive the real
 /// `switchboard` binary or a C compiler. (Agent processes use swift-subprocess instead.)
@@ -37,7 +38,10 @@ public struct ChildProcess: Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let pid = process.processIdentifier
+        running.withLock { _ = $0.insert(pid) }
         process.waitUntilExit()
+        running.withLock { _ = $0.remove(pid) }
         try out.close()
         try err.close()
         return Result(
@@ -46,6 +50,30 @@ public struct ChildProcess: Sendable {
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )
     }
+
+    /// Like ``run(_:_:environment:currentDirectory:)``, but waits for the command on a thread
+    /// of its own, so a long command (a whole `swift build`) does not hold one of the few
+    /// threads that run Swift concurrency tasks.
+    public static func launch(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result {
+                    try run(executable, arguments, environment: environment, currentDirectory: currentDirectory)
+                })
+            }
+            thread.start()
+        }
+    }
+
+    /// The pids of the commands running through ``run(_:_:environment:currentDirectory:)``
+    /// right now. The conformance suite does not count them (nor their children) as processes
+    /// an adapter left behind.
+    static let running = Mutex<Set<Int32>>([])
 
     /// Finds `name` on `PATH`.
     public static func which(_ name: String) -> String? {
