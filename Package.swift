@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
