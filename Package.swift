@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["SwitchboardTesting"],
+            dependencies: ["SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -19,6 +19,16 @@ public struct ChildProcess: Sendable {
         environment: [String: String]? = nil,
         currentDirectory: String? = nil
     ) throws -> Result {
+        try run(executable, arguments, environment: environment, currentDirectory: currentDirectory, onStart: { _ in })
+    }
+
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]?,
+        currentDirectory: String?,
+        onStart: (Int32) -> Void
+    ) throws -> Result {
         let scratch = try TemporaryDirectory(prefix: "switchboard-run")
         defer { scratch.remove() }
         let outPath = scratch.path + "/stdout"
@@ -40,6 +50,7 @@ public struct ChildProcess: Sendable {
         try process.run()
         let pid = process.processIdentifier
         running.withLock { _ = $0.insert(pid) }
+        onStart(pid)
         process.waitUntilExit()
         running.withLock { _ = $0.remove(pid) }
         try out.close()
@@ -53,20 +64,54 @@ public struct ChildProcess: Sendable {
 
     /// Like ``run(_:_:environment:currentDirectory:)``, but waits for the command on a thread
     /// of its own, so a long command (a whole `swift build`) does not hold one of the few
-    /// threads that run Swift concurrency tasks.
+    /// threads that run Swift concurrency tasks; and with a deadline.
+    /// - Throws: ``TimedOut`` (after killing the command) when it runs longer than `timeout`.
     public static func launch(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil,
+        timeout: Duration
     ) async throws -> Result {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+        let state = LaunchState()
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            guard let pid = state.pid.withLock({ $0 }) else { return }
+            state.killed.withLock { $0 = true }
+            kill(pid, SIGKILL)
+        }
+        defer { timer.cancel() }
+        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             let thread = Thread {
                 continuation.resume(with: Swift.Result {
-                    try run(executable, arguments, environment: environment, currentDirectory: currentDirectory)
+                    try run(executable, arguments, environment: environment, currentDirectory: currentDirectory) { pid in
+                        state.pid.withLock { $0 = pid }
+                    }
                 })
             }
             thread.start()
+        }
+        if state.killed.withLock({ $0 }) {
+            throw TimedOut(command: ([executable] + arguments).joined(separator: " "), timeout: timeout, result: result)
+        }
+        return result
+    }
+
+    private final class LaunchState: Sendable {
+        let pid = Mutex<Int32?>(nil)
+        let killed = Mutex(false)
+    }
+
+    /// A command that ran longer than its deadline and was killed.
+    public struct TimedOut: Error, CustomStringConvertible {
+        /// The command line.
+        public var command: String
+        /// The deadline it missed.
+        public var timeout: Duration
+        /// What it had printed when it was killed.
+        public var result: Result
+        public var description: String {
+            "'\(command)' did not finish within \(timeout) and was killed. Its output:\n\(result.stdout)\(result.stderr)"
         }
     }
 
