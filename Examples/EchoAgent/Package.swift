@@ -28,5 +28,12 @@ let package = Package(
                 .enableUpcomingFeature("MemberImportVisibility"),
             ]
         ),
+        // `swift test --package-path Examples/EchoAgent` runs Switchboard's shipped conformance
+        // suite on the built plugin. Only the tests use SwitchboardTesting; the plugin itself
+        // links nothing but the SDK and the adapter API.
+        .testTarget(
+            name: "EchoAgentTests",
+            dependencies: [.product(name: "SwitchboardTesting", package: "switchboard")]
+        ),
     ]
 )

@@ -6,9 +6,18 @@ import Synchronization
 public struct ChildProcess: Sendable {
     /// What a finished command left behind.
     public struct Result: Sendable {
+        /// The exit status (or the signal number, when it was killed by one).
         public var status: Int32
+        /// Everything it wrote to standard output.
         public var stdout: String
+        /// Everything it wrote to standard error.
         public var stderr: String
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `executable` with `arguments`; output goes through temporary files, so a chatty

@@ -59,6 +59,20 @@ enum EchoAgentBuild {
     }
 }
 
+/// Runs the example's own tests (which run the conformance suite on it) once per test run,
+/// after the one build of the example: both use `Examples/EchoAgent/.build`.
+enum EchoAgentTests {
+    /// The command, run from the repository root.
+    static let command = "swift test --package-path Examples/EchoAgent"
+
+    static let once = Task { () async throws -> ChildProcess.Result in
+        _ = try await EchoAgentBuild.once.value
+        guard let swift = ChildProcess.which("swift") else { throw EchoAgentBuild.Failed(description: "'swift' is not on PATH") }
+        let arguments = Array(command.split(separator: " ").dropFirst().map(String.init))
+        return try await ChildProcess.launch(swift, arguments, currentDirectory: Repository.root, timeout: .seconds(1800))
+    }
+}
+
 /// What identifies the built `switchboard` binary: its SHA-256 and its bytes.
 struct BinaryFingerprint: Equatable, CustomStringConvertible {
     var sha256: String
