@@ -13,6 +13,7 @@ public struct ChildProcess: Sendable {
         /// Everything it wrote to standard error.
         public var stderr: String
 
+        /// A result with the given status and output.
         public init(status: Int32, stdout: String, stderr: String) {
             self.status = status
             self.stdout = stdout
@@ -119,6 +120,7 @@ public struct ChildProcess: Sendable {
         public var timeout: Duration
         /// What it had printed when it was killed.
         public var result: Result
+        /// The command, the deadline, and what it had printed.
         public var description: String {
             "'\(command)' did not finish within \(timeout) and was killed. Its output:\n\(result.stdout)\(result.stderr)"
         }

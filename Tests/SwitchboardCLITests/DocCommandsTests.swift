@@ -130,6 +130,12 @@ struct DocCommandsTests {
         #expect(skipped.isEmpty, "not run: \(skipped)")
     }
 
+    @Test("Docs/Examples/CEchoPlugin/README.md")
+    func cEchoReadme() async throws {
+        let skipped = try await run("Docs/Examples/CEchoPlugin/README.md")
+        #expect(skipped.isEmpty, "not run: \(skipped)")
+    }
+
     @Test("The block parser finds commands and the output printed after them")
     func parser() throws {
         let dir = try TemporaryDirectory()

@@ -39,6 +39,7 @@ public enum ConformanceCheck: String, Sendable, Hashable, CaseIterable, CustomSt
         }
     }
 
+    /// The check's name, e.g. `dispose`.
     public var description: String { rawValue }
 }
 
@@ -65,6 +66,7 @@ public struct ConformanceResult: Sendable, Hashable, CustomStringConvertible {
     /// How long it took.
     public var duration: Duration
 
+    /// A result, as the suite makes them (public so reports can be built in tests).
     public init(check: ConformanceCheck, outcome: Outcome, message: String, duration: Duration = .zero) {
         self.check = check
         self.outcome = outcome
@@ -72,6 +74,7 @@ public struct ConformanceResult: Sendable, Hashable, CustomStringConvertible {
         self.duration = duration
     }
 
+    /// `check: outcome — message`.
     public var description: String { "\(check.rawValue): \(outcome.rawValue) — \(message)" }
 }
 
@@ -82,6 +85,7 @@ public struct ConformanceReport: Sendable, Hashable, CustomStringConvertible {
     /// One result per check that was asked for, in the order they ran.
     public var results: [ConformanceResult]
 
+    /// A report on `subject` with `results`.
     public init(subject: String, results: [ConformanceResult]) {
         self.subject = subject
         self.results = results

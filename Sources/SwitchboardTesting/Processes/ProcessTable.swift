@@ -25,6 +25,7 @@ public struct ProcessTable: Sendable, Hashable {
         /// Its command line, or `[comm]` when it has none (a zombie, a kernel thread).
         public var commandLine: String
 
+        /// `pid N (parent P, state S): command line`.
         public var description: String { "pid \(pid) (parent \(parentPID), state \(state)): \(commandLine)" }
 
         /// Whether `other` is the same process (same pid, same start time).
