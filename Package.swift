@@ -134,8 +134,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        // The conformance suite's own tests: an in-process adapter that passes it, and
+        // broken ones that each fail the check they break.
+        .testTarget(
+            name: "SwitchboardTestingTests",
+            dependencies: ["SwitchboardTesting", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -150,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["SwitchboardTesting"],
+            dependencies: ["SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
     ]

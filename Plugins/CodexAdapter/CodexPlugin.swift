@@ -9,6 +9,17 @@ final class CodexPlaceholderAdapter: ChannelBackedAdapter {
 
     private let channel = AdapterEventChannel()
 
+    /// The placeholder takes no settings: anything but `{}` is refused, so a config written
+    /// for a future Codex adapter fails loudly instead of being silently ignored.
+    init(settings: JSONValue) throws(AdapterError) {
+        guard let object = settings.objectValue else {
+            throw AdapterError(.invalidSettings, "settings must be an object, not \(settings.kindDescription)")
+        }
+        if let key = object.keys.sorted().first {
+            throw AdapterError(.invalidSettings, "settings.\(key): unknown setting (the Codex placeholder takes none)")
+        }
+    }
+
     var events: AsyncStream<AdapterEvent> { channel.events }
     var eventChannel: AdapterEventChannel { channel }
     var agentSessionId: String? { channel.agentSessionId }
@@ -26,5 +37,5 @@ final class CodexPlaceholderAdapter: ChannelBackedAdapter {
 public func switchboardPluginV1() -> UnsafeRawPointer {
     SwitchboardPlugin.export(
         PluginInfo(agentType: "codex", displayName: "Codex (placeholder)", version: "0.1.0")
-    ) { _ in CodexPlaceholderAdapter() }
+    ) { settings in try CodexPlaceholderAdapter(settings: settings) }
 }

@@ -6,7 +6,11 @@ import SwitchboardCore
 struct Agents: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the agent types, the plugin serving each, and any plugin that failed to load.",
-        discussion: "Exits with status 1 when any plugin failed."
+        discussion: """
+        Exits with status 1 when any plugin failed.
+        With --inspect FILE, prints that plugin's descriptor (agent type, versions, struct size, \
+        toolchain) without creating an adapter, or explains why it does not load (status 1).
+        """
     )
 
     @OptionGroup var options: ConfigOption
@@ -14,7 +18,20 @@ struct Agents: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("Print one plugin file's descriptor, or why it does not load.", valueName: "file"))
+    var inspect: String?
+
+    func validate() throws {
+        if inspect != nil && options.config != nil {
+            throw ValidationError("--inspect reads one plugin file and takes no --config.")
+        }
+    }
+
     func run() throws {
+        if let inspect {
+            try Self.inspect(inspect, json: json)
+            return
+        }
         let catalog = PluginCatalog.load(try options.load())
         if json {
             print(JSONValue.array(catalog.entries.map(\.jsonValue)).prettyText)

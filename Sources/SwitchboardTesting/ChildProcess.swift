@@ -1,13 +1,24 @@
 import Foundation
+import Synchronization
 
 /// Runs a command to completion and captures its output — for tests that drive the real
 /// `switchboard` binary or a C compiler. (Agent processes use swift-subprocess instead.)
 public struct ChildProcess: Sendable {
     /// What a finished command left behind.
     public struct Result: Sendable {
+        /// The exit status (or the signal number, when it was killed by one).
         public var status: Int32
+        /// Everything it wrote to standard output.
         public var stdout: String
+        /// Everything it wrote to standard error.
         public var stderr: String
+
+        /// A result with the given status and output.
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `executable` with `arguments`; output goes through temporary files, so a chatty
@@ -17,6 +28,16 @@ public struct ChildProcess: Sendable {
         _ arguments: [String],
         environment: [String: String]? = nil,
         currentDirectory: String? = nil
+    ) throws -> Result {
+        try run(executable, arguments, environment: environment, currentDirectory: currentDirectory, onStart: { _ in })
+    }
+
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]?,
+        currentDirectory: String?,
+        onStart: (Int32) -> Void
     ) throws -> Result {
         let scratch = try TemporaryDirectory(prefix: "switchboard-run")
         defer { scratch.remove() }
@@ -37,7 +58,11 @@ public struct ChildProcess: Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let pid = process.processIdentifier
+        running.withLock { _ = $0.insert(pid) }
+        onStart(pid)
         process.waitUntilExit()
+        running.withLock { _ = $0.remove(pid) }
         try out.close()
         try err.close()
         return Result(
@@ -46,6 +71,65 @@ public struct ChildProcess: Sendable {
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )
     }
+
+    /// Like ``run(_:_:environment:currentDirectory:)``, but waits for the command on a thread
+    /// of its own, so a long command (a whole `swift build`) does not hold one of the few
+    /// threads that run Swift concurrency tasks; and with a deadline.
+    /// - Throws: ``TimedOut`` (after killing the command) when it runs longer than `timeout`.
+    public static func launch(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: String? = nil,
+        timeout: Duration
+    ) async throws -> Result {
+        let state = LaunchState()
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            guard let pid = state.pid.withLock({ $0 }) else { return }
+            state.killed.withLock { $0 = true }
+            kill(pid, SIGKILL)
+        }
+        defer { timer.cancel() }
+        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result {
+                    try run(executable, arguments, environment: environment, currentDirectory: currentDirectory) { pid in
+                        state.pid.withLock { $0 = pid }
+                    }
+                })
+            }
+            thread.start()
+        }
+        if state.killed.withLock({ $0 }) {
+            throw TimedOut(command: ([executable] + arguments).joined(separator: " "), timeout: timeout, result: result)
+        }
+        return result
+    }
+
+    private final class LaunchState: Sendable {
+        let pid = Mutex<Int32?>(nil)
+        let killed = Mutex(false)
+    }
+
+    /// A command that ran longer than its deadline and was killed.
+    public struct TimedOut: Error, CustomStringConvertible {
+        /// The command line.
+        public var command: String
+        /// The deadline it missed.
+        public var timeout: Duration
+        /// What it had printed when it was killed.
+        public var result: Result
+        /// The command, the deadline, and what it had printed.
+        public var description: String {
+            "'\(command)' did not finish within \(timeout) and was killed. Its output:\n\(result.stdout)\(result.stderr)"
+        }
+    }
+
+    /// The pids of the commands running through ``run(_:_:environment:currentDirectory:)``
+    /// right now. The conformance suite does not count them (nor their children) as processes
+    /// an adapter left behind.
+    static let running = Mutex<Set<Int32>>([])
 
     /// Finds `name` on `PATH`.
     public static func which(_ name: String) -> String? {

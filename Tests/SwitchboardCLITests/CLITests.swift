@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardTesting
@@ -61,5 +62,94 @@ struct CLITests {
         #expect(failed.stderr.contains("Config '\(bad)' has 2 problems:"))
         #expect(failed.stderr.contains("messageBufferSize: must be a whole number from 1 to 1000000, not -1"))
         #expect(failed.stderr.contains("agents.claude.plugin: file './libClaud.so' does not exist"))
+    }
+
+    // MARK: agents --inspect
+
+    static let fixtureSource = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("SwitchboardCoreTests/Fixtures/test_plugin.c").path
+
+    @Test("`agents --inspect` prints a plugin's descriptor without creating an adapter")
+    func inspect() throws {
+        let path = BuildProducts.plugin("ScriptedAdapter")
+        let result = try switchboard("agents", "--inspect", path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+        Plugin:          \(path)
+        Agent type:      scripted
+        Display name:    Scripted (for tests)
+        Plugin version:  1.0.0
+        ABI version:     1 (this host speaks 1)
+        Struct size:     104 bytes (ABI 1 needs at least 104)
+        Toolchain:       \(PluginInfoToolchain.swift)
+        Entry symbol:    switchboard_plugin_v1
+
+        """)
+    }
+
+    @Test("`agents --inspect --json` reports the descriptor as JSON")
+    func inspectJSON() throws {
+        let result = try switchboard("agents", "--inspect", BuildProducts.plugin("CodexAdapter"), "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONValue(parsing: result.stdout)
+        #expect(object["status"] == .string("loaded"))
+        #expect(object["agentType"] == .string("codex"))
+        #expect(object["displayName"] == .string("Codex (placeholder)"))
+        #expect(object["pluginVersion"] == .string("0.1.0"))
+        #expect(object["abiVersion"] == .int(1))
+        #expect(object["structSize"] == .int(104))
+        #expect(object["minimumStructSize"] == .int(104))
+        #expect(object["hostABIVersions"] == .array([.int(1)]))
+        #expect(object["toolchain"]?.stringValue?.hasPrefix("Swift") == true)
+    }
+
+    @Test("`agents --inspect` explains a load failure and exits with status 1")
+    func inspectFailure() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let text = try dir.write("libText.so", "not a library")
+        let result = try switchboard("agents", "--inspect", text)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("Error: Plugin '\(text)' is not an ELF shared object.\nA plugin is an ELF shared library"), "\(result.stderr)")
+
+        let v2 = dir.path + "/libV2.so"
+        try CPluginCompiler.build(source: Self.fixtureSource, output: v2, defines: ["V2_ONLY"])
+        let refused = try switchboard("agents", "--inspect", v2, "--json")
+        #expect(refused.status == 1)
+        let object = try JSONValue(parsing: refused.stdout)
+        #expect(object["status"] == .string("failed"))
+        #expect(object["code"] == .string("unsupportedABIVersion"))
+        #expect(object["error"] == .string("Plugin '\(v2)' was built for ABI 2 (it exports 'switchboard_plugin_v2'); this host speaks ABI 1."))
+        #expect(object["advice"]?.stringValue?.hasPrefix("Rebuild the plugin against this host's switchboard_abi.h") == true)
+
+        let missing = try switchboard("agents", "--inspect", dir.path + "/libNope.so")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist.\nCheck the path"))
+    }
+
+    @Test("`agents --inspect` takes no --config")
+    func inspectWithConfig() throws {
+        let result = try switchboard("agents", "--inspect", "x.so", "--config", "c.json")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--inspect reads one plugin file and takes no --config."))
+    }
+}
+
+/// The toolchain string the SDK records for plugins built with this compiler.
+enum PluginInfoToolchain {
+    static var swift: String {
+        #if compiler(>=6.5)
+        "Swift 6.5 or later"
+        #elseif compiler(>=6.4)
+        "Swift 6.4"
+        #elseif compiler(>=6.3)
+        "Swift 6.3"
+        #elseif compiler(>=6.2)
+        "Swift 6.2"
+        #else
+        "Swift 6.1 or earlier"
+        #endif
     }
 }

@@ -34,7 +34,7 @@ struct PluginLoaderTests {
 
     @Test func futureMajorVersionSymbol() throws {
         let path = try Fixtures.plugin("v2only", ["V2_ONLY"])
-        expectLoadError(path, .unsupportedABIVersion, "Plugin '\(path)' was built for ABI 2; this host speaks ABI 1.")
+        expectLoadError(path, .unsupportedABIVersion, "Plugin '\(path)' was built for ABI 2 (it exports 'switchboard_plugin_v2'); this host speaks ABI 1.")
     }
 
     @Test func unknownABIVersion() throws {

@@ -54,11 +54,18 @@
  * Evolution
  *   - Within a major version, fields are only ever APPENDED to the descriptor. `struct_size`
  *     tells the host how much of the struct this plugin has: a host reads a field only if
- *     its offset lies below `struct_size`. Older plugins keep loading into newer hosts.
+ *     it lies entirely below `struct_size` (the Swift host copies the first struct_size
+ *     bytes and treats every later field as 0/NULL). Older plugins keep loading into newer
+ *     hosts; newer plugins load into older hosts, which ignore the fields they do not know.
+ *   - An appended field is optional by definition: a host must cope with it being absent
+ *     (or NULL), and must not require it from plugins built before it existed.
+ *   - Existing fields never change type, meaning or position; payload JSON only gains
+ *     optional keys, and readers ignore keys they do not know.
  *   - A plugin whose descriptor is smaller than the v1 layout is refused.
  *   - A change that is not an append bumps the major version and the entry symbol name
- *     (switchboard_plugin_v2). A host refuses an `abi_version` it does not speak and says
- *     which versions it does.
+ *     (switchboard_plugin_v2). A host refuses an `abi_version` it does not speak, and a file
+ *     that exports only another major's entry symbol, naming both versions. A plugin may
+ *     export several entry symbols to load into hosts of either major version.
  */
 #ifndef SWITCHBOARD_ABI_H
 #define SWITCHBOARD_ABI_H
@@ -150,7 +157,11 @@ typedef struct switchboard_plugin_descriptor {
     void (*free_buffer)(void *buffer);
 } switchboard_plugin_descriptor;
 
-/** sizeof(switchboard_plugin_descriptor) as this header defines it. */
+/**
+ * The size of the version-1 descriptor: the end of its last v1 field, `free_buffer` (104 bytes
+ * on 64-bit Linux). The smallest `struct_size` a host accepts; it does not grow when fields are
+ * appended (plugins set `struct_size` to sizeof(switchboard_plugin_descriptor), not to this).
+ */
 size_t switchboard_descriptor_v1_size(void);
 
 /** The type of the entry symbol. */

@@ -40,7 +40,7 @@ public final class PluginAdapter: AgentAdapter {
         let context = PluginHostContext(pluginName: plugin.fileName)
         self.context = context
         self.events = context.events
-        let d = plugin.descriptor.pointer.pointee
+        let d = plugin.descriptor.table
         let settingsText = settings.jsonText
         let retained = Unmanaged.passRetained(context)
         var out: OpaquePointer?
@@ -118,7 +118,7 @@ public final class PluginAdapter: AgentAdapter {
             return !state.destroyed
         }
         guard shouldDestroy else { return }
-        callLock.withLock { _ in plugin.descriptor.pointer.pointee.destroy!(handle.pointer) }
+        callLock.withLock { _ in plugin.descriptor.table.destroy!(handle.pointer) }
         // No callback can arrive after destroy returned, so the context may go.
         context.close(reason: "The '\(agentType)' adapter was disposed.")
         handle.context.release()
@@ -147,7 +147,7 @@ public final class PluginAdapter: AgentAdapter {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             context.register(id, continuation)
             let rc = callLock.withLock { _ in
-                call(plugin.descriptor.pointer.pointee, handle.pointer, id)
+                call(plugin.descriptor.table, handle.pointer, id)
             }
             if rc != SWITCHBOARD_OK {
                 context.complete(id, with: AdapterError(

@@ -31,9 +31,18 @@ public struct LoadedPlugin: Sendable, Hashable {
     let descriptor: DescriptorPointer
 }
 
-/// The descriptor pointer. It stays valid for the life of the process: plugins are never unloaded.
+/// The plugin's descriptor, and the host's copy of it that calls go through.
+///
+/// The pointer stays valid for the life of the process (plugins are never unloaded), but it
+/// is kept only for identity and tests: `table` was copied from it reading no byte at or past
+/// the plugin's `struct_size` (see ``PluginLoader/copyDescriptor(_:structSize:as:)``), so a
+/// descriptor smaller than this host's header is never read past its end.
 struct DescriptorPointer: @unchecked Sendable, Hashable {
     let pointer: UnsafePointer<switchboard_plugin_descriptor>
+    let table: switchboard_plugin_descriptor
+
+    static func == (a: DescriptorPointer, b: DescriptorPointer) -> Bool { a.pointer == b.pointer }
+    func hash(into hasher: inout Hasher) { hasher.combine(pointer) }
 }
 
 /// Opens plugin files with `dlopen` and checks their descriptors.
@@ -46,7 +55,25 @@ public enum PluginLoader {
     /// The ABI major versions this host speaks.
     public static let supportedABIVersions: [UInt32] = [UInt32(SWITCHBOARD_ABI_VERSION)]
 
+    /// The size of the version-1 descriptor: the end of its last field, `free_buffer` (104
+    /// bytes on 64-bit Linux). A descriptor smaller than this is refused. It stays the same
+    /// when fields are appended to the header.
+    public static var minimumDescriptorSize: Int { switchboard_descriptor_v1_size() }
+
     private static let cache = Mutex<[String: LoadedPlugin]>([:])
+
+    /// A copy of the plugin's descriptor in the host's layout `Host`: the plugin's first
+    /// `structSize` bytes (at most `Host`'s size), and zero bytes after them — so a field the
+    /// plugin's descriptor does not have reads as 0 or NULL, and nothing at or beyond
+    /// `structSize` is ever read from the plugin. `Host` must be a C struct (or a Swift struct
+    /// of plain values) that starts with the plugin's layout.
+    static func copyDescriptor<Host>(_ base: UnsafeRawPointer, structSize: Int, as host: Host.Type) -> Host {
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Host>.size, alignment: MemoryLayout<Host>.alignment)
+        defer { copy.deallocate() }
+        copy.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Host>.size)
+        copy.copyMemory(from: base, byteCount: min(max(structSize, 0), MemoryLayout<Host>.size))
+        return copy.load(as: Host.self)
+    }
 
     /// Loads and checks the plugin at `path`.
     public static func load(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
@@ -82,7 +109,8 @@ public enum PluginLoader {
         // The handle is deliberately never closed (see the type's documentation).
         guard let symbol = dlsym(handle, SWITCHBOARD_PLUGIN_ENTRY_V1) else {
             if let other = otherMajorVersion(in: handle) {
-                throw fail(.unsupportedABIVersion, "was built for ABI \(other); this host speaks ABI \(SWITCHBOARD_ABI_VERSION).")
+                let host = supportedABIVersions.map(String.init).joined(separator: ", ")
+                throw fail(.unsupportedABIVersion, "was built for ABI \(other) (it exports 'switchboard_plugin_v\(other)'); this host speaks ABI \(host).")
             }
             throw fail(.missingEntrySymbol, "does not export '\(SWITCHBOARD_PLUGIN_ENTRY_V1)'; it is not a Switchboard plugin.")
         }
@@ -94,13 +122,16 @@ public enum PluginLoader {
         let abi = descriptor.pointee.abi_version
         let size = descriptor.pointee.struct_size
         guard supportedABIVersions.contains(abi) else {
-            throw fail(.unsupportedABIVersion, "was built for ABI \(abi); this host speaks ABI \(SWITCHBOARD_ABI_VERSION).")
+            let host = supportedABIVersions.map(String.init).joined(separator: ", ")
+            throw fail(.unsupportedABIVersion, "was built for ABI \(abi); this host speaks ABI \(host).")
         }
-        let minimum = switchboard_descriptor_v1_size()
+        let minimum = minimumDescriptorSize
         guard Int(size) >= minimum else {
             throw fail(.descriptorTooSmall, "has a descriptor of \(size) bytes; ABI \(abi) needs at least \(minimum).")
         }
-        let d = descriptor.pointee
+        // From here on only the host's copy is read: the plugin's bytes below struct_size,
+        // and zero (NULL) for any field this host knows that the plugin's descriptor lacks.
+        let d = copyDescriptor(UnsafeRawPointer(descriptor), structSize: Int(size), as: switchboard_plugin_descriptor.self)
         var missing: [String] = []
         if d.create == nil { missing.append("create") }
         if d.start == nil { missing.append("start") }
@@ -131,7 +162,7 @@ public enum PluginLoader {
             toolchain: string(d.toolchain, "unknown"),
             abiVersion: abi,
             structSize: size,
-            descriptor: DescriptorPointer(pointer: descriptor)
+            descriptor: DescriptorPointer(pointer: descriptor, table: d)
         )
     }
 

@@ -8,13 +8,22 @@
  *   AGENT_TYPE="x"  declares agent type x (default "fixture")
  *   CREATE_FAILS    create fails with a message
  *   MALFORMED       send_message emits malformed and unknown events before completing
+ *   BOTH_V1_V2      exports switchboard_plugin_v1 and switchboard_plugin_v2
+ *   GROWN           built against a "newer v1" header: the descriptor has two fields appended
+ *                   after free_buffer (homepage, flags) and a struct_size to match
+ *   GUARDED_V1      the descriptor is a frozen copy of the v1 layout, placed so that its last
+ *                   byte is the last readable byte before a PROT_NONE page: reading one byte
+ *                   past struct_size crashes the host
  * Without any of them it is a small, correct plugin that answers every request at once.
  */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include "switchboard_abi.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -120,10 +129,98 @@ __attribute__((unused)) static const switchboard_plugin_descriptor descriptor = 
     .free_buffer = fixture_free,
 };
 
+/* The descriptor as version 1 of the header laid it out, frozen: it does not grow when the
+ * header does, so this fixture stays "a plugin built against the v1 header". */
+typedef struct {
+    uint32_t abi_version;
+    uint32_t struct_size;
+    const char *agent_type;
+    const char *display_name;
+    const char *plugin_version;
+    const char *toolchain;
+    int32_t (*create)(const char *, size_t, switchboard_event_callback, void *, switchboard_adapter **, char **);
+    int32_t (*start)(switchboard_adapter *, uint64_t, const char *, size_t);
+    int32_t (*send_message)(switchboard_adapter *, uint64_t, const char *, size_t);
+    int32_t (*set_model)(switchboard_adapter *, uint64_t, const char *, size_t);
+    int32_t (*interrupt)(switchboard_adapter *, uint64_t);
+    int32_t (*dispose)(switchboard_adapter *, uint64_t);
+    void (*destroy)(switchboard_adapter *);
+    void (*free_buffer)(void *);
+} frozen_v1_descriptor;
+
+_Static_assert(offsetof(frozen_v1_descriptor, free_buffer) == offsetof(switchboard_plugin_descriptor, free_buffer),
+               "the frozen v1 layout must match the header's v1 fields");
+
+/* The header's descriptor with two fields appended, as a later v1.x header might add them. */
+typedef struct {
+    switchboard_plugin_descriptor v1;
+    const char *homepage;
+    uint64_t flags;
+} grown_descriptor;
+
+__attribute__((unused)) static const grown_descriptor grown = {
+    .v1 = {
+        .abi_version = SWITCHBOARD_ABI_VERSION,
+        .struct_size = sizeof(grown_descriptor),
+        .agent_type = "grown",
+        .display_name = "Grown descriptor",
+        .plugin_version = "1.1.0",
+        .toolchain = "cc",
+        .create = fixture_create,
+        .start = fixture_start,
+        .send_message = fixture_send,
+        .set_model = fixture_set_model,
+        .interrupt = fixture_interrupt,
+        .dispose = fixture_dispose,
+        .destroy = fixture_destroy,
+        .free_buffer = fixture_free,
+    },
+    .homepage = "https://example.invalid/grown",
+    .flags = 42,
+};
+
+__attribute__((unused)) static const frozen_v1_descriptor frozen = {
+    .abi_version = 1,
+    .struct_size = sizeof(frozen_v1_descriptor),
+    .agent_type = "guarded",
+    .display_name = "Guarded v1 descriptor",
+    .plugin_version = "1.0.0",
+    .toolchain = "cc",
+    .create = fixture_create,
+    .start = fixture_start,
+    .send_message = fixture_send,
+    .set_model = fixture_set_model,
+    .interrupt = fixture_interrupt,
+    .dispose = fixture_dispose,
+    .destroy = fixture_destroy,
+    .free_buffer = fixture_free,
+};
+
+/* The frozen descriptor, copied to the end of a read-only page that a PROT_NONE page follows. */
+__attribute__((unused)) static const void *guarded_descriptor(void) {
+    static const void *placed;
+    if (placed) return placed;
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *region = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) return NULL;
+    unsigned char *slot = region + page - sizeof(frozen_v1_descriptor);
+    memcpy(slot, &frozen, sizeof frozen);
+    if (mprotect(region + page, (size_t)page, PROT_NONE) != 0 || mprotect(region, (size_t)page, PROT_READ) != 0) return NULL;
+    placed = slot;
+    return placed;
+}
+
 #if defined(NO_ENTRY)
 EXPORT int not_a_switchboard_plugin(void) { return 42; }
 #elif defined(V2_ONLY)
 EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v2(void) { return &descriptor; }
+#elif defined(BOTH_V1_V2)
+EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v1(void) { return &descriptor; }
+EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v2(void) { return &descriptor; }
+#elif defined(GROWN)
+EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v1(void) { return &grown.v1; }
+#elif defined(GUARDED_V1)
+EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v1(void) { return guarded_descriptor(); }
 #elif defined(NULL_ENTRY)
 EXPORT const switchboard_plugin_descriptor *switchboard_plugin_v1(void) { return NULL; }
 #else

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SwitchboardAdapterAPI
+
+/// The descendants of this process, read from `/proc` — how the conformance suite checks
+/// that an adapter left no process behind.
+///
+/// A process is identified by its pid *and* its start time, so a pid the kernel reused for
+/// an unrelated process is not mistaken for the one seen before. Processes that have exited
+/// but were not reaped (state `Z`) are still listed: an adapter must reap what it started.
+public struct ProcessTable: Sendable, Hashable {
+    /// One process.
+    public struct Entry: Sendable, Hashable, CustomStringConvertible {
+        /// Its process id.
+        public var pid: Int32
+        /// Its parent's process id.
+        public var parentPID: Int32
+        /// Its state letter (`R`, `S`, `Z`, …).
+        public var state: Character
+        /// When it started, in clock ticks since boot; with `pid`, what identifies it.
+        public var startTime: UInt64
+        /// Its command line, or `[comm]` when it has none (a zombie, a kernel thread).
+        public var commandLine: String
+
+        /// `pid N (parent P, state S): command line`.
+        public var description: String { "pid \(pid) (parent \(parentPID), state \(state)): \(commandLine)" }
+
+        /// Whether `other` is the same process (same pid, same start time).
+        public func isSameProcess(as other: Entry) -> Bool {
+            pid == other.pid && startTime == other.startTime
+        }
+    }
+
+    /// The processes found, by pid.
+    public var entries: [Int32: Entry]
+
+    /// Every descendant (children, grandchildren, …) of the process `root` (this one by
+    /// default), as `/proc` shows them now.
+    public static func descendants(of root: Int32 = getpid()) -> ProcessTable {
+        let all = readAll()
+        var children: [Int32: [Int32]] = [:]
+        for entry in all.values { children[entry.parentPID, default: []].append(entry.pid) }
+        var found: [Int32: Entry] = [:]
+        var queue = children[root] ?? []
+        while let pid = queue.popLast() {
+            guard found[pid] == nil, let entry = all[pid] else { continue }
+            found[pid] = entry
+            queue.append(contentsOf: children[pid] ?? [])
+        }
+        return ProcessTable(entries: found)
+    }
+
+    /// The processes in `self` that are not in `earlier` (by pid and start time).
+    public func subtracting(_ earlier: ProcessTable) -> [Entry] {
+        entries.values.filter { entry in
+            guard let old = earlier.entries[entry.pid] else { return true }
+            return !old.isSameProcess(as: entry)
+        }.sorted { $0.pid < $1.pid }
+    }
+
+    /// Whether the process `entry` describes still exists (possibly as a zombie).
+    public static func isAlive(_ entry: Entry) -> Bool {
+        guard let now = read(entry.pid) else { return false }
+        return now.isSameProcess(as: entry)
+    }
+
+    /// The pids whose ancestry (within `self`) includes one of `roots`, roots included.
+    func subtrees(of roots: Set<Int32>) -> Set<Int32> {
+        var result: Set<Int32> = []
+        for pid in entries.keys {
+            var current: Int32? = pid
+            var steps = 0
+            while let p = current, steps < 64 {
+                if roots.contains(p) {
+                    result.insert(pid)
+                    break
+                }
+                current = entries[p]?.parentPID
+                steps += 1
+            }
+        }
+        return result
+    }
+
+    private static func readAll() -> [Int32: Entry] {
+        var all: [Int32: Entry] = [:]
+        guard let dir = opendir("/proc") else { return all }
+        defer { closedir(dir) }
+        while let item = readdir(dir) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard let pid = Int32(name), let entry = read(pid) else { continue }
+            all[pid] = entry
+        }
+        return all
+    }
+
+    /// Parses `/proc/<pid>/stat`: `pid (comm) state ppid … starttime(22nd field) …`.
+    static func read(_ pid: Int32) -> Entry? {
+        guard let bytes = try? FileError.readContents(of: "/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        // The command name may contain spaces and parentheses: split after the last ')'.
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+        let comm = String(text[text.index(after: open)..<close])
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is the state (field 3), fields[1] the ppid (4), fields[19] the start time (22).
+        guard fields.count > 19, let state = fields[0].first, let ppid = Int32(fields[1]), let start = UInt64(fields[19]) else {
+            return nil
+        }
+        var command = "[\(comm)]"
+        if let raw = try? FileError.readContents(of: "/proc/\(pid)/cmdline"), !raw.isEmpty {
+            command = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        }
+        return Entry(pid: pid, parentPID: ppid, state: state, startTime: start, commandLine: command)
+    }
+}
