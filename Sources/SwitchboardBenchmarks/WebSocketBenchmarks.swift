@@ -41,8 +41,11 @@ func percentile(_ sorted: [UInt64], _ p: Double) -> Double {
 func runWebSocketBenchmarks(quick: Bool) async throws {
     print("")
     print("7. WebSocket delivery through the daemon (adapter event -> session manager -> WebSocket -> client)")
-    var logger = Logger(label: "bench")
-    logger.logLevel = .critical
+    let logger: Logger = {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        return logger
+    }()
     let registry = AgentRegistry()
     let adapters = Mutex<[FloodAdapter]>([])
     try registry.register(agentType: "flood") { _ in
@@ -63,8 +66,9 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
         let listening = AsyncStream<Int>.makeStream()
         let group = ServiceGroup(services: [server.makeApplication { _, port in listening.continuation.yield(port) }], logger: logger)
         let serverTask = Task { try await group.run() }
-        var port = 0
-        for await p in listening.stream { port = p; break }
+        var boundPort = 0
+        for await p in listening.stream { boundPort = p; break }
+        let port = boundPort
 
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
         let adapter = adapters.withLock { $0.last! }

@@ -14,7 +14,7 @@ struct Chat: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
-    @Option(help: "The agent type (see `switchboard agents`).") var agent: String
+    @Option(help: "The agent type (see `switchboard agents`); not needed with --session.") var agent: String?
     @Option(help: "The workspace; @host runs the agent on this machine.") var workspace = "@host"
     @Option(help: "The project directory the agent works in.") var projectPath: String?
     @Option(help: "The model.") var model: String?
@@ -41,6 +41,7 @@ struct Chat: AsyncParsableCommand {
                 id = found.id
                 if let model, model != found.model { try await manager.setModel(id, model: model) }
             } else {
+                guard let agent else { throw CLIError("Name the agent with --agent (see `switchboard agents`), or continue a session with --session.") }
                 id = try await manager.start(SessionStartOptions(
                     workspaceName: workspace, agentType: agent, model: model, projectPath: projectPath))
             }
@@ -78,7 +79,8 @@ struct Chat: AsyncParsableCommand {
         }
         printer.finish()
         let agentId = await manager.info(id)?.agentSessionId.map { " (agent session \($0))" } ?? ""
-        FileHandle.standardError.write(Data("\nSession: \(id)\(agentId) — continue with: switchboard chat --agent \(agent) --session \(id) \"…\"\n".utf8))
+        let configPart = options.config.map { " --config \($0)" } ?? ""
+        FileHandle.standardError.write(Data("\nSession: \(id)\(agentId) — continue with: switchboard chat\(configPart) --session \(id) \"…\"\n".utf8))
         return outcome
     }
 

@@ -20,3 +20,14 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Answers unknown routes with the API's JSON error instead of an empty 404.
+struct NotFoundAsJSONMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            throw APIError(.notFound, "no_route", "There is no \(request.method) \(request.uri.path) route.")
+        }
+    }
+}

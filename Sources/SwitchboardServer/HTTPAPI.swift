@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SwitchboardAdapterAPI
 import SwitchboardCore
@@ -14,20 +15,36 @@ struct HTTPAPI: Sendable {
         router.get("/v1/agents") { _, _ in jsonResponse(.array(catalog.entries.map(Self.agentJSON))) }
         router.get("/v1/sessions") { request, _ in try await listSessions(workspace: request.uri.queryParameters.get("workspace")) }
         router.post("/v1/sessions") { request, _ in try await startSession(request) }
-        router.get("/v1/sessions/{id}") { _, context in try await showSession(try context.parameters.require("id")) }
+        router.get("/v1/sessions/{id}") { _, context in try await showSession(try await resolve(context)) }
         router.get("/v1/sessions/{id}/messages") { request, context in
-            try await messages(try context.parameters.require("id"), since: request.uri.queryParameters.get("since"))
+            try await messages(try await resolve(context), since: request.uri.queryParameters.get("since"))
         }
         router.post("/v1/sessions/{id}/messages") { request, context in
-            try await send(try context.parameters.require("id"), request)
+            try await send(try await resolve(context), request)
         }
         router.post("/v1/sessions/{id}/interrupt") { _, context in
-            try await interrupt(try context.parameters.require("id"))
+            try await interrupt(try await resolve(context))
         }
         router.put("/v1/sessions/{id}/model") { request, context in
-            try await setModel(try context.parameters.require("id"), request)
+            try await setModel(try await resolve(context), request)
         }
-        router.delete("/v1/sessions/{id}") { _, context in try await delete(try context.parameters.require("id")) }
+        router.delete("/v1/sessions/{id}") { _, context in try await delete(try await resolve(context)) }
+    }
+
+    /// The `{id}` of a route, percent-decoded, as our session id: an agent's session id is
+    /// mapped to ours (live first, then stored) without starting anything.
+    func resolve(_ context: some RequestContext) async throws -> String {
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
+        if await manager.info(id) != nil { return id }
+        if let live = await manager.list().first(where: { $0.agentSessionId == id }) { return live.id }
+        do {
+            if try await store.get(id) != nil { return id }
+            if let stored = try await store.find(agentSessionId: id) { return stored.id }
+        } catch {
+            throw APIError.from(error)
+        }
+        return id  // unknown: the route answers 404 with the id as given
     }
 
     static func agentJSON(_ entry: PluginCatalog.Entry) -> JSONValue {
@@ -37,6 +54,7 @@ struct HTTPAPI: Sendable {
             "pluginVersion": entry.plugin.map { .string($0.pluginVersion) } ?? .null,
             "abiVersion": entry.plugin.map { .int(Int($0.abiVersion)) } ?? .null,
             "displayName": entry.plugin.map { .string($0.displayName) } ?? .null,
+            "toolchain": entry.plugin.map { .string($0.toolchain) } ?? .null,
         ]
         switch entry.status {
         case .loaded: object["status"] = .string("loaded")

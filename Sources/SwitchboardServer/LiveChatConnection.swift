@@ -111,7 +111,7 @@ final class LiveChatConnection: Sendable {
             case .detached(let reason):
                 await write(systemFrame(reason))
             case .close(let code, let reason):
-                try? await outbound.close(code, reason: reason)
+                try? await outbound.close(code, reason: Self.closeReason(reason))
                 return
             }
         }
@@ -162,12 +162,17 @@ final class LiveChatConnection: Sendable {
     }
 
     private func connect(_ frame: [String: JSONValue]) async throws {
-        await detach()
+        // Read every field first: a bad frame leaves the current attachment alone.
         let sessionId = try frame.string("sessionId")
         let agentSessionId = try frame.string("agentSessionId")
         let model = try frame.string("model")
         let projectPath = try frame.string("projectPath")
+        let agentType = try frame.string("agentType")
         let resumeFrom = try frame.int("resumeFromId")
+        if let resumeFrom, resumeFrom < -1 {
+            throw APIError.badRequest("'resumeFromId' must be a sequence number (-1 or more), not \(resumeFrom).")
+        }
+        await detach()
         if let sessionId, let found = try await manager.find(sessionId, projectPath: projectPath) {
             var info = found
             if let model, model != info.model {
@@ -187,7 +192,7 @@ final class LiveChatConnection: Sendable {
         }
         let id = try await manager.start(SessionStartOptions(
             workspaceName: workspace,
-            agentType: try frame.string("agentType") ?? defaultAgentType,
+            agentType: agentType ?? defaultAgentType,
             sessionId: sessionId,
             agentSessionId: agentSessionId,
             model: model,
@@ -205,7 +210,8 @@ final class LiveChatConnection: Sendable {
         guard let content = try frame.string("content"), !content.isEmpty else {
             throw APIError.badRequest("A message frame needs a non-empty 'content'.")
         }
-        if currentSession == nil { try await connect(frame) }
+        let named = try frame.string("sessionId")
+        if currentSession == nil || (named != nil && named != currentSession) { try await connect(frame) }
         guard let id = currentSession else { throw APIError.badRequest("No session: send a connect frame first.") }
         if let model = try frame.string("model"), model != (await manager.info(id)?.model) {
             try await manager.setModel(id, model: model)
@@ -266,6 +272,17 @@ final class LiveChatConnection: Sendable {
     }
 
     // MARK: - Writing
+
+    /// A WebSocket close reason holds at most 123 bytes of UTF-8.
+    static func closeReason(_ text: String) -> String {
+        guard text.utf8.count > 123 else { return text }
+        var cut = ""
+        for character in text {
+            if cut.utf8.count + String(character).utf8.count > 120 { break }
+            cut.append(character)
+        }
+        return cut + "…"
+    }
 
     private func systemFrame(_ text: String) -> JSONValue {
         .object(["type": .string("system"), "content": .string(text), "timestamp": .string(Timestamp.now())])

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -47,6 +48,12 @@ public struct SwitchboardServer: Sendable {
         self.logger = logger
     }
 
+    /// The `{workspace}` path parameter, percent-decoded (`%40host` is `@host`).
+    static func workspace(_ context: some RequestContext) throws -> String {
+        let raw = try context.parameters.require("workspace")
+        return raw.removingPercentEncoding ?? raw
+    }
+
     /// Whether `host` is a loopback address (where `@host` is allowed by default).
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
@@ -56,18 +63,26 @@ public struct SwitchboardServer: Sendable {
     public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
         let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType)
         let router = Router()
+        router.middlewares.add(NotFoundAsJSONMiddleware())
         router.middlewares.add(BearerTokenMiddleware(token: configuration.token))
         api.addRoutes(to: router)
+        // A request to the live-chat path that was not upgraded — no or a wrong token, a bad
+        // workspace name, no Upgrade header — lands here and gets a proper JSON answer.
+        router.get("/v1/live/{workspace}") { _, context -> Response in
+            let workspace = try Self.workspace(context)
+            if let problem = WorkspaceName.problem(with: workspace) { throw APIError.badRequest(problem) }
+            throw APIError(.upgradeRequired, "upgrade_required", "This path speaks WebSocket: send an Upgrade request.")
+        }
 
         let wsRouter = Router(context: BasicWebSocketRequestContext.self)
         wsRouter.middlewares.add(BearerTokenMiddleware(token: configuration.token))
         let manager = self.manager, configuration = self.configuration, logger = self.logger
         wsRouter.ws("/v1/live/{workspace}") { _, context in
-            let workspace = try context.parameters.require("workspace")
-            if let problem = WorkspaceName.problem(with: workspace) { throw APIError.badRequest(problem) }
+            let workspace = try Self.workspace(context)
+            if WorkspaceName.problem(with: workspace) != nil { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let workspace = context.requestContext.parameters.get("workspace") ?? ""
+            let workspace = (try? Self.workspace(context.requestContext)) ?? ""
             let connection = LiveChatConnection(
                 workspace: workspace, manager: manager, defaultAgentType: configuration.defaultAgentType,
                 maxMessageBytes: configuration.maxMessageBytes, outbound: outbound, logger: logger

@@ -115,15 +115,44 @@ struct HTTPAPITests {
         try await daemon.stop()
     }
 
+    @Test("Agent session ids work in every session route; unknown routes and plain GETs of the live path answer in JSON")
+    func idsAndRoutes() async throws {
+        let daemon = try await LiveDaemon(agents: Self.agents)
+        let id = try #require(try await daemon.http(.POST, "/v1/sessions", body: #"{"workspace":"w"}"#).body["sessionId"]?.stringValue)
+        #expect(try await daemon.http(.POST, "/v1/sessions/\(id)/messages", body: #"{"content":"hi"}"#).status == 202)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await daemon.http(.GET, "/v1/sessions/\(id)").body["agentSessionId"] != .string("agent-1") {
+            guard ContinuousClock.now < deadline else { throw DaemonError("no agent session id") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await daemon.http(.GET, "/v1/sessions/agent-1").body["sessionId"] == .string(id))
+        #expect(try await daemon.http(.GET, "/v1/sessions/agent-1/messages").body.arrayValue?.isEmpty == false)
+        let missing = try await daemon.http(.GET, "/v1/nothing-here")
+        #expect(missing.status == 404 && missing.body["error"]?["code"] == .string("no_route"))
+        let noToken = try await daemon.http(.GET, "/v1/live/w", token: .some(nil))
+        #expect(noToken.status == 401 && noToken.body["error"]?["code"] == .string("unauthorized"))
+        let plain = try await daemon.http(.GET, "/v1/live/w")
+        #expect(plain.status == 426 && plain.body["error"]?["code"] == .string("upgrade_required"))
+        let badName = try await daemon.http(.GET, "/v1/live/..bad")
+        #expect(badName.status == 400)
+        // A percent-encoded @host is the host workspace.
+        let socket = try await daemon.socket("%40host")
+        #expect(try await socket.waitFor(type: "connected")["workspaceName"] == .string("@host"))
+        await socket.close()
+        #expect(try await daemon.http(.DELETE, "/v1/sessions/agent-1").status == 204)
+        #expect(try await daemon.http(.GET, "/v1/sessions/\(id)").status == 404)
+        try await daemon.stop()
+    }
+
     @Test("@host is refused when host access is off, over HTTP and WebSocket")
     func hostAccessOff() async throws {
         let daemon = try await LiveDaemon(agents: Self.agents, arguments: ["--no-host-access"])
         let refused = try await daemon.http(.POST, "/v1/sessions", body: #"{"workspace":"@host"}"#)
         #expect(refused.status == 403)
-        #expect(refused.body["error"]?["message"] == .string("The host workspace '@host' is disabled by the configuration (allowHostWorkspace is false)."))
+        #expect(refused.body["error"]?["message"] == .string("The host workspace '@host' is not allowed on this server (see allowHostWorkspace and serve --no-host-access)."))
         let socket = try await daemon.socket("@host")
         socket.send(["type": .string("connect")])
-        #expect(try await socket.waitFor(type: "error")["content"] == .string("The host workspace '@host' is disabled by the configuration (allowHostWorkspace is false)."))
+        #expect(try await socket.waitFor(type: "error")["content"] == .string("The host workspace '@host' is not allowed on this server (see allowHostWorkspace and serve --no-host-access)."))
         // Other workspaces still work.
         #expect(try await daemon.http(.POST, "/v1/sessions", body: #"{"workspace":"box"}"#).status == 201)
         await socket.close()

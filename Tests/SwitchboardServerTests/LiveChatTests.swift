@@ -169,6 +169,12 @@ struct LiveChatTests {
         }
         socket.send(["type": .string("message"), "content": .string("still fine")])
         try await socket.waitFor(type: "done")
+        // A bad connect frame leaves the current session attached.
+        let mark = socket.frames.items.count
+        socket.send(#"{"type":"connect","resumeFromId":-5}"#)
+        #expect(try await socket.waitFor(type: "error", after: mark)["content"] == .string("'resumeFromId' must be a sequence number (-1 or more), not -5."))
+        socket.send(["type": .string("message"), "content": .string("attached?")])
+        try await socket.frames.wait { $0.filter { $0["type"] == .string("done") }.count == 2 }
         await socket.close()
         try await daemon.stop()
     }
@@ -176,8 +182,8 @@ struct LiveChatTests {
     @Test("A stalled client does not delay another client and is eventually disconnected")
     func stalledClient() async throws {
         let big = String(repeating: "x", count: 64 * 1024)
-        let messages = (0..<400).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t"}"# }.joined(separator: ",")
-        let daemon = try await LiveDaemon(agents: Self.scripted("[{\"messages\": [\(messages)]}]"), extraConfig: #", "clientQueueLimit": 50"#)
+        let messages = (0..<600).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t"}"# }.joined(separator: ",")
+        let daemon = try await LiveDaemon(agents: Self.scripted("[{\"messages\": [\(messages)]}]"), extraConfig: #", "clientQueueLimit": 200"#)
         let healthy = try await daemon.socket("w")
         healthy.send(["type": .string("connect")])
         let id = try #require(try await healthy.waitFor(type: "session_started")["sessionId"]?.stringValue)
@@ -191,7 +197,7 @@ struct LiveChatTests {
         }
         healthy.send(["type": .string("message"), "content": .string("flood")])
         try await healthy.waitFor(within: .seconds(60)) { $0["type"] == .string("done") }
-        #expect(healthy.frames(ofType: "tool_result").count == 400)
+        #expect(healthy.frames(ofType: "tool_result").count == 600)
         // The stalled one is cut off: the session keeps only the healthy client.
         while try await daemon.http(.GET, "/v1/sessions/\(id)").body["clients"] != .int(1) {
             guard ContinuousClock.now < deadline + .seconds(30) else { throw DaemonError("the stalled client was never disconnected") }

@@ -4,15 +4,18 @@ import Synchronization
 /// alone: the session only enqueues, which never blocks.
 final class ClientOutbox: Sendable {
     let id: String
-    /// How many frames may wait before the client is cut off.
+    /// How many live frames may wait before the client is cut off (the configured limit).
+    let allowance: Int
+    /// The bound on the queue: the allowance plus the frames replayed at connect.
     let limit: Int
     private let frames: AsyncStream<SessionFrame>
     private let continuation: AsyncStream<SessionFrame>.Continuation
     private let pending = Mutex(0)
 
-    init(id: String, limit: Int) {
+    init(id: String, allowance: Int, replay: Int) {
         self.id = id
-        self.limit = limit
+        self.allowance = allowance
+        self.limit = allowance + replay
         (frames, continuation) = AsyncStream.makeStream(of: SessionFrame.self, bufferingPolicy: .unbounded)
     }
 

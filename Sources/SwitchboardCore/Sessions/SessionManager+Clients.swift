@@ -13,9 +13,17 @@ extension SessionManager {
         guard let session = sessions[sessionId] else { return nil }
         let id = "client-\(nextClientNumber)"
         nextClientNumber += 1
-        let (replay, dropped) = session.buffer.frames(after: resumeFrom)
-        let outbox = ClientOutbox(id: id, limit: configuration.clientQueueLimit + replay.count + 2)
-        if dropped {
+        // A seq this buffer never produced means the session was restored (by a restart of
+        // the daemon) since the client saw it: numbering began again, so replay everything.
+        let restarted = resumeFrom.map { $0 >= session.buffer.nextSeq } ?? false
+        let (replay, dropped) = session.buffer.frames(after: restarted ? nil : resumeFrom)
+        let outbox = ClientOutbox(id: id, allowance: configuration.clientQueueLimit, replay: replay.count + 2)
+        if restarted {
+            _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
+                type: .system,
+                content: "The session was restarted since seq \(resumeFrom ?? 0); its sequence numbers began again at 0. Replaying everything kept."
+            )))
+        } else if dropped {
             _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
                 type: .system,
                 content: "Earlier messages were dropped from the buffer; replaying from seq \(session.buffer.oldestSeq)."

@@ -87,7 +87,7 @@ extension SessionManager {
         }
         for entry in behind {
             removeClient(entry.id, from: session, reason:
-                "Disconnected: \(entry.outbox.limit) frames were already waiting for this client. Reconnect and resume from the last seq received.")
+                "Disconnected: more than \(entry.outbox.allowance) frames were waiting for this client. Reconnect and resume from the last seq received.")
         }
     }
 }

@@ -137,26 +137,31 @@ public actor SessionManager {
         return try await createSession(id: Self.newSessionID(), options)
     }
 
-    private func createSession(id: String, _ options: SessionStartOptions) async throws -> String {
+    private func createSession(id: String, _ requested: SessionStartOptions) async throws -> String {
+        // A stored session comes back as it was recorded: its workspace and agent type win.
+        let existing = try await store.get(id)
+        var options = requested
+        if let existing {
+            options.workspaceName = existing.workspaceName
+            options.agentType = existing.agentType
+        }
         let isHost = options.workspaceName == hostWorkspaceName
         if isHost && !configuration.allowHostWorkspace {
-            throw SessionError(.hostWorkspaceDisabled, "The host workspace '\(hostWorkspaceName)' is disabled by the configuration (allowHostWorkspace is false).")
+            throw SessionError(.hostWorkspaceDisabled, "The host workspace '\(hostWorkspaceName)' is not allowed on this server (see allowHostWorkspace and serve --no-host-access).")
         }
         let adapter = try registry.makeAdapter(for: options.agentType)
         let now = Int64(Timestamp.epochMilliseconds())
-        let existing: SessionRecord?
-        do {
-            existing = try await store.get(id)
-            if existing == nil {
+        if existing == nil {
+            do {
                 try await store.create(SessionRecord(
                     id: id, workspaceName: options.workspaceName, agentType: options.agentType,
                     agentSessionId: options.agentSessionId, projectPath: options.projectPath,
                     model: options.model, createdAt: now, lastActivity: now
                 ))
+            } catch {
+                await adapter.dispose()
+                throw error
             }
-        } catch {
-            await adapter.dispose()
-            throw error
         }
         let container = isHost ? nil : configuration.containerPrefix + options.workspaceName
         let session = Session(

@@ -85,6 +85,30 @@ struct SessionEventsTests {
         #expect(await manager.connect("x", client: ClientRecorder().client) == nil)
     }
 
+    @Test("A client resuming with a seq from before a restore gets everything, with a notice")
+    func resumeAcrossRestore() async throws {
+        let id = try await manager.start(SessionStartOptions(workspaceName: "w", agentType: "fake"))
+        for i in 0..<12 { agents.adapters[0].channel.emit(ChatMessage(type: .assistant, content: "old \(i)")) }
+        let watcher = ClientRecorder()
+        _ = await manager.connect(id, client: watcher.client)
+        try await watcher.waitForFrames(13)
+        await manager.disposeAll()
+
+        let agents2 = try TestAgents()
+        let restarted = SessionManager(registry: agents2.registry, store: store)
+        _ = try await restarted.find(id)
+        agents2.adapters[0].channel.emit(ChatMessage(type: .assistant, content: "new"))
+        let early = ClientRecorder()
+        _ = await restarted.connect(id, client: early.client)
+        try await early.waitForMessage { $0.content == "new" }
+        let client = ClientRecorder()
+        _ = await restarted.connect(id, client: client.client, resumeFrom: 11)
+        try await client.waitForMessage { $0.content.hasPrefix("Connected") }
+        #expect(client.messages.first?.content == "The session was restarted since seq 11; its sequence numbers began again at 0. Replaying everything kept.")
+        #expect(client.messages.contains { $0.content == "new" })
+        await restarted.disposeAll()
+    }
+
     @Test("find: live by our id, live by agent id, then the store by id or agent id (restored)")
     func find() async throws {
         #expect(try await manager.find("nothing") == nil)

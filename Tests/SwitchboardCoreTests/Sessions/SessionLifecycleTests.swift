@@ -38,7 +38,7 @@ struct SessionLifecycleTests {
         #expect(agents.adapters.first?.calls.withLock { $0.starts.first?.isHost } == true)
 
         let locked = SessionManager(registry: agents.registry, store: store, configuration: .init(allowHostWorkspace: false))
-        await #expect(throws: SessionError(.hostWorkspaceDisabled, "The host workspace '@host' is disabled by the configuration (allowHostWorkspace is false).")) {
+        await #expect(throws: SessionError(.hostWorkspaceDisabled, "The host workspace '@host' is not allowed on this server (see allowHostWorkspace and serve --no-host-access).")) {
             try await locked.start(SessionStartOptions(workspaceName: "@host", agentType: "fake", sessionId: "h2"))
         }
         #expect(await store.records["h2"] == nil)
