@@ -1,20 +1,9 @@
+import SwitchboardAdapterAPI
+
 /// Why a plugin file could not be loaded. The message names the file and the reason.
 public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure; new codes may be added.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        public static let fileMissing = Code("fileMissing")
-        public static let notSharedObject = Code("notSharedObject")
-        public static let openFailed = Code("openFailed")
-        public static let missingEntrySymbol = Code("missingEntrySymbol")
-        public static let unsupportedABIVersion = Code("unsupportedABIVersion")
-        public static let descriptorTooSmall = Code("descriptorTooSmall")
-        public static let nullDescriptor = Code("nullDescriptor")
-        public static let invalidDescriptor = Code("invalidDescriptor")
-        public static let invalidAgentType = Code("invalidAgentType")
-        public var description: String { name }
-    }
+    public typealias Code = ErrorCode<PluginLoadError>
 
     /// The kind of failure.
     public var code: Code
@@ -30,4 +19,16 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == PluginLoadError {
+    public static var fileMissing: Self { Self("fileMissing") }
+    public static var notSharedObject: Self { Self("notSharedObject") }
+    public static var openFailed: Self { Self("openFailed") }
+    public static var missingEntrySymbol: Self { Self("missingEntrySymbol") }
+    public static var unsupportedABIVersion: Self { Self("unsupportedABIVersion") }
+    public static var descriptorTooSmall: Self { Self("descriptorTooSmall") }
+    public static var nullDescriptor: Self { Self("nullDescriptor") }
+    public static var invalidDescriptor: Self { Self("invalidDescriptor") }
+    public static var invalidAgentType: Self { Self("invalidAgentType") }
 }

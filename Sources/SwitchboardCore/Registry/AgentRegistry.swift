@@ -85,13 +85,8 @@ public final class AgentRegistry: Sendable {
 
 /// A registry failure.
 public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        public static let unknownAgentType = Code("unknownAgentType")
-        public static let invalidAgentType = Code("invalidAgentType")
-        public var description: String { name }
-    }
+    /// The kind of failure; new codes may be added.
+    public typealias Code = ErrorCode<RegistryError>
 
     public var code: Code
     public var message: String
@@ -102,4 +97,9 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == RegistryError {
+    public static var unknownAgentType: Self { Self("unknownAgentType") }
+    public static var invalidAgentType: Self { Self("invalidAgentType") }
 }

@@ -88,17 +88,8 @@ public struct SessionStartOptions: Sendable, Hashable {
 
 /// A session manager failure with the message clients see.
 public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        public static let notFound = Code("notFound")
-        public static let busy = Code("busy")
-        public static let hostWorkspaceDisabled = Code("hostWorkspaceDisabled")
-        public static let startFailed = Code("startFailed")
-        public static let adapterFailed = Code("adapterFailed")
-        public var description: String { name }
-    }
+    /// The kind of failure; new codes may be added.
+    public typealias Code = ErrorCode<SessionError>
 
     public var code: Code
     public var message: String
@@ -116,3 +107,11 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The name of the host workspace.
 public let hostWorkspaceName = "@host"
+
+extension ErrorCode where Domain == SessionError {
+    public static var notFound: Self { Self("notFound") }
+    public static var busy: Self { Self("busy") }
+    public static var hostWorkspaceDisabled: Self { Self("hostWorkspaceDisabled") }
+    public static var startFailed: Self { Self("startFailed") }
+    public static var adapterFailed: Self { Self("adapterFailed") }
+}

@@ -1,3 +1,5 @@
+import SwitchboardAdapterAPI
+
 /// What the store keeps of one session: enough to find it again and restore it.
 public struct SessionRecord: Sendable, Hashable {
     /// Our session id (`session-<epoch ms>-<7 base-36 chars>`, or one a client chose).
@@ -84,22 +86,8 @@ public protocol SessionStore: Sendable {
 
 /// A store failure: a code that can grow and a message that names the file or record.
 public struct SessionStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        /// The database could not be opened or read (corrupt, not a database, no access).
-        public static let unreadable = Code("unreadable")
-        /// A record with that id exists already.
-        public static let duplicateID = Code("duplicateID")
-        /// No record has that id.
-        public static let notFound = Code("notFound")
-        /// A write failed.
-        public static let writeFailed = Code("writeFailed")
-        /// An import file is not usable.
-        public static let invalidImport = Code("invalidImport")
-        public var description: String { name }
-    }
+    /// The kind of failure; new codes may be added.
+    public typealias Code = ErrorCode<SessionStoreError>
 
     /// The kind of failure.
     public var code: Code
@@ -112,4 +100,17 @@ public struct SessionStoreError: Error, Sendable, Hashable, CustomStringConverti
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == SessionStoreError {
+    /// The database could not be opened or read (corrupt, not a database, no access).
+    public static var unreadable: Self { Self("unreadable") }
+    /// A record with that id exists already.
+    public static var duplicateID: Self { Self("duplicateID") }
+    /// No record has that id.
+    public static var notFound: Self { Self("notFound") }
+    /// A write failed.
+    public static var writeFailed: Self { Self("writeFailed") }
+    /// An import file is not usable.
+    public static var invalidImport: Self { Self("invalidImport") }
 }
