@@ -22,10 +22,19 @@ let package = Package(
         // Every agent backend is its own dynamic library, loaded with dlopen.
         .library(name: "ScriptedAdapter", type: .dynamic, targets: ["ScriptedAdapter"]),
         .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexAdapter"]),
+        .library(name: "ClaudeAdapter", type: .dynamic, targets: ["ClaudeAdapter"]),
+        // Test support for agent adapters that run real CLIs: a mock Anthropic Messages API,
+        // a fake `docker`, and where to find the real `claude`.
+        .library(name: "SwitchboardAgentTesting", targets: ["SwitchboardAgentTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Child processes for the CLI-driving adapters; without the Foundation trait, so
+        // plugins do not link Foundation.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // The HTTP server of the mock model API in the test support (and, later, the daemon).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // The C boundary: the one header the host and every plugin include.
@@ -54,6 +63,17 @@ let package = Package(
             dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
+        // Test support for adapters that drive a real agent CLI: `MockAnthropicAPI` (a
+        // scripted Messages API on loopback), `FakeDocker`, `ClaudeCLI` (finds the binary).
+        .target(
+            name: "SwitchboardAgentTesting",
+            dependencies: [
+                "SwitchboardAdapterAPI",
+                "SwitchboardTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SwitchboardCLI",
             dependencies: [
@@ -73,7 +93,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "SwitchboardBenchmarks",
-            dependencies: ["SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport"],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -90,6 +113,16 @@ let package = Package(
             path: "Plugins/CodexAdapter",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ClaudeAdapter",
+            dependencies: [
+                "SwitchboardPluginSDK",
+                "SwitchboardAdapterAPI",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Plugins/ClaudeAdapter",
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(
             name: "SwitchboardAdapterAPITests",
@@ -100,6 +133,16 @@ let package = Package(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        // The Claude plugin: its pure logic directly, and end to end through dlopen against
+        // the real `claude` CLI and the mock model API.
+        .testTarget(
+            name: "ClaudeAdapterTests",
+            dependencies: [
+                "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
