@@ -50,8 +50,9 @@ extension MockAnthropicAPI {
             Reply(kind: .stream([.text((0..<count).map { "tick \($0) " })]), chunkDelay: interval)
         }
 
-        /// An HTTP error with an Anthropic error body. 4xx other than 408/409/429 are not
-        /// retried by the CLI; 5xx and 429 are, several times.
+        /// An HTTP error with an Anthropic error body. The CLI (2.1.327) retries some errors
+        /// before it gives up — 400 five times, 429 and 5xx with backoff — but not 403, which
+        /// makes `error(status: 403, type: "permission_error", …)` a one-request failure.
         public static func error(status: Int = 400, type: String = "invalid_request_error", message: String) -> Reply {
             Reply(kind: .error(status: status, type: type, message: message), chunkDelay: .zero)
         }
