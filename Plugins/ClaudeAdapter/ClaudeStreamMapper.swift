@@ -31,6 +31,8 @@ struct ClaudeTurnResult: Sendable, Equatable {
     var usage: [String: JSONValue] = [:]
     /// The turn's duration as the CLI measured it.
     var durationMilliseconds: Int?
+    /// Output lines skipped during the turn (not JSON, or of an unknown type).
+    var skippedLines = 0
 
     /// The CLI's own description of the failure.
     var errorText: String {
@@ -46,6 +48,7 @@ struct ClaudeTurnResult: Sendable, Equatable {
         if let totalCostUsd { extra["totalCostUsd"] = totalCostUsd }
         if !usage.isEmpty { extra["usage"] = .object(usage) }
         if let durationMilliseconds { extra["durationMs"] = .int(durationMilliseconds) }
+        if skippedLines > 0 { extra["skippedLines"] = .int(skippedLines) }
         return extra
     }
 
@@ -74,6 +77,8 @@ struct ClaudeTurnResult: Sendable, Equatable {
 struct ClaudeStreamMapper: Sendable {
     /// Lines skipped because they were not JSON objects with a `type`, or of an unknown type.
     private(set) var skippedLineCount = 0
+    /// ``skippedLineCount`` when the last turn ended.
+    private var skippedAtLastResult = 0
     /// The agent session id from the last `init`.
     private(set) var sessionId: String?
     private var announcedSessionId: String?
@@ -242,6 +247,8 @@ struct ClaudeStreamMapper: Sendable {
             }
         }
         result.durationMilliseconds = object["duration_ms"]?.intValue
+        result.skippedLines = skippedLineCount - skippedAtLastResult
+        skippedAtLastResult = skippedLineCount
         var events: [ClaudeStreamEvent] = []
         for held in heldSynthetic where !(result.isError && held.content == result.errorText) {
             events.append(.message(held))

@@ -150,6 +150,54 @@ extension ClaudeCLITests {
             }
         }
 
+        @Test("An interrupt the CLI cannot answer escalates to signals; the turn ends interrupted and the next one resumes")
+        func interruptEscalation() async throws {
+            try await ClaudeTestbed.run { bed in
+                bed.api.enqueue(.text("Noted."), .slow(), .text("Resumed."))
+                let manager = try bed.manager(settings: bed.settings(["interruptGraceMs": .int(300)]))
+                let session = try await bed.open(manager)
+                try await bed.turn(manager, session, "Remember: 9")
+                let mark = session.client.received.count
+                try await manager.send(session.id, text: "Count slowly")
+                try await session.client.waitForMessage(after: mark) { $0.type == .assistant }
+                let process = try #require(ClaudeTestbed.claudeChildren().first)
+                // A stopped process reads no control request, and SIGINT and SIGTERM stay
+                // pending; only the last step, SIGKILL, ends it.
+                #expect(kill(process.pid, SIGSTOP) == 0)
+                let started = ContinuousClock.now
+                await manager.interrupt(session.id)
+                let took = ContinuousClock.now - started
+                try await session.client.waitForStatus(.interrupted, after: mark, within: .seconds(30))
+                #expect(took >= .milliseconds(900), "three grace periods passed before SIGKILL: \(took)")
+                #expect(took < .seconds(20), "\(took)")
+                #expect(ClaudeTestbed.claudeChildren().isEmpty, "the killed process was reaped")
+                let during = Array(session.client.messages.dropFirst(mark))
+                #expect(!during.contains { $0.type == .error }, "\(during.map(\.content))")
+
+                let next = try await bed.turn(manager, session, "Go on")
+                #expect(Self.assistantText(next) == "Resumed.")
+                #expect(bed.api.requests.items.last?.userTexts.first == "Remember: 9", "the new process resumed the session")
+            }
+        }
+
+        @Test("Dispose escalates to SIGTERM and SIGKILL for a process that does not exit on stdin EOF")
+        func disposeEscalation() async throws {
+            try await ClaudeTestbed.run { bed in
+                let manager = try bed.manager(settings: bed.settings(["shutdownGraceMs": .int(300)]))
+                let session = try await bed.open(manager)
+                try await bed.turn(manager, session, "Hello")
+                let process = try #require(ClaudeTestbed.claudeChildren().first)
+                #expect(kill(process.pid, SIGSTOP) == 0)
+                let started = ContinuousClock.now
+                await manager.dispose(session.id)
+                let took = ContinuousClock.now - started
+                #expect(took >= .milliseconds(600), "both grace periods passed: \(took)")
+                #expect(took < .seconds(20), "\(took)")
+                #expect(ProcessInspection.process(process.pid) == nil, "killed and reaped")
+                #expect(ProcessInspection.members(ofGroup: process.processGroup).isEmpty)
+            }
+        }
+
         @Test("A model change applies to the next turn, which resumes the conversation")
         func modelChange() async throws {
             try await ClaudeTestbed.run { bed in

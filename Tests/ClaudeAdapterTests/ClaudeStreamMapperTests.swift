@@ -120,6 +120,11 @@ struct ClaudeStreamMapperTests {
         #expect(mapper.map(#"{"type":"keep_alive"}"#).isEmpty)
         #expect(mapper.map("").isEmpty)
         #expect(mapper.skippedLineCount == 4)
+        // The turn's done message says how many lines it skipped.
+        guard case .result(let result)? = mapper.map(Self.success).last else { Issue.record("no result"); return }
+        #expect(result.message.extra["skippedLines"] == .int(4))
+        guard case .result(let next)? = mapper.map(Self.success).last else { Issue.record("no result"); return }
+        #expect(next.message.extra["skippedLines"] == nil)
     }
 
     @Test("The interrupt's control response is reported with its request id")
