@@ -132,9 +132,11 @@ func runClaudeBenchmarks(quick: Bool, pluginDirectory: String) async throws {
             perCall(samples: quick ? 5 : 21, batch: 2000) { _ = try? JSONValue(parsing: bytes) }
         }
 
+        let adapterOnly = try await adapterOnlyOverhead(plugin: plugin, directory: scratch.path, turns: turns)
         print("   turn overhead, mock's first delta written -> client has the chat message:")
         print("     \(describe(overheads))")
-        print("     (includes the CLI's own SSE parsing and stdout write; parsing one delta line in the plugin: \(formatNs(parse)))")
+        print("     of which the CLI (SSE in -> stdout line out) is most; the adapter alone (stdout line written -> client):")
+        print("     \(adapterOnly.map(describe) ?? "not measured (python3 not found)"); parsing one delta line: \(formatNs(parse))")
         print("   time to first delta after send:")
         print("     running process (second and later turns): \(describe(warmFirstDelta))")
         print("     process per turn (start with --resume):   \(describe(coldFirstDelta))")
@@ -145,4 +147,56 @@ func runClaudeBenchmarks(quick: Bool, pluginDirectory: String) async throws {
                          cold[cold.count / 2] - warm[warm.count / 2], cold[cold.count / 2] / max(warm[warm.count / 2], 0.001)))
         }
     }
+}
+
+/// Nanoseconds of CLOCK_MONOTONIC, the clock Python's `time.monotonic_ns()` reads.
+private func monotonicNanoseconds() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
+}
+
+/// The adapter's own share: a stand-in CLI (a few lines of Python) answers each turn with
+/// a text delta whose text is the CLOCK_MONOTONIC time it was written; the client subtracts
+/// it from the time it received the message. Covers the pipe, the line split and parse, the
+/// C boundary, the session manager and the client queue.
+private func adapterOnlyOverhead(plugin: LoadedPlugin, directory: String, turns: Int) async throws -> [Double]? {
+    guard let python = ChildProcess.which("python3") else { return nil }
+    let script = directory + "/fake-claude"
+    try """
+    #!\(python)
+    import json, sys, time
+    sid = "00000000-0000-4000-8000-000000000000"
+    out = sys.stdout
+    for n, line in enumerate(sys.stdin):
+        if '"type":"user"' not in line:
+            continue
+        out.write(json.dumps({"type": "system", "subtype": "init", "session_id": sid}) + "\\n")
+        out.flush()
+        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": str(time.monotonic_ns())}}
+        out.write(json.dumps({"type": "stream_event", "event": delta, "session_id": sid, "api_message_id": "msg_%d" % n}) + "\\n")
+        out.flush()
+        out.write(json.dumps({"type": "result", "subtype": "success", "is_error": False, "result": "", "session_id": sid}) + "\\n")
+        out.flush()
+    """.write(toFile: script, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+    let registry = AgentRegistry()
+    try registry.register(plugin: plugin, settings: .object(["binary": .string(script)]))
+    let manager = SessionManager(registry: registry, store: NullStore())
+    let latencies = Recorder<Double>()
+    let ends = FirstDeltaClock()
+    let id = try await manager.start(SessionStartOptions(workspaceName: hostWorkspaceName, agentType: "claude", projectPath: directory))
+    _ = await manager.connect(id, client: SessionClient(send: { frame in
+        if frame.message.type == .assistant, let written = Int(frame.message.content) {
+            latencies.append(Double(monotonicNanoseconds() - written) / 1e6)
+        }
+    }))
+    _ = await manager.connect(id, client: ends.client)
+    for turn in 0...turns {
+        let before = ends.turnEnds.items.count
+        try await manager.send(id, text: "Turn \(turn)")
+        try await ends.turnEnds.wait(within: .seconds(30)) { $0.count > before }
+    }
+    await manager.dispose(id)
+    return Array(latencies.items.dropFirst())
 }
