@@ -104,6 +104,23 @@ extension ClaudeCLITests {
             }
         }
 
+        @Test("No credentials: the CLI's 'Not logged in' result is an error (is_error with subtype success)")
+        func notLoggedIn() async throws {
+            try await ClaudeTestbed.run { bed in
+                var env: [String: JSONValue] = [:]
+                for (name, value) in ClaudeCLI.environment(home: bed.home, api: bed.api) where name != "ANTHROPIC_API_KEY" {
+                    env[name] = .string(value)
+                }
+                env["ANTHROPIC_API_KEY"] = .string("")  // empty counts as unset, whatever the host has
+                env["CLAUDE_CODE_OAUTH_TOKEN"] = .string("")
+                let manager = try bed.manager(settings: bed.settings(["env": .object(env)]))
+                let session = try await bed.open(manager)
+                let messages = try await bed.turn(manager, session, "Hello", endingIn: .error)
+                #expect(messages.filter { $0.type == .error }.map(\.content) == ["Not logged in · Please run /login"])
+                #expect(!messages.contains { $0.type == .assistant }, "the CLI's synthetic repeat of the error is not a reply")
+            }
+        }
+
         @Test("An error from the model API ends the turn with the CLI's error text; the next turn works")
         func apiError() async throws {
             try await ClaudeTestbed.run { bed in

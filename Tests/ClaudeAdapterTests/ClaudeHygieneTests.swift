@@ -9,11 +9,11 @@ extension ClaudeCLITests {
     /// Many start/turn/interrupt/dispose cycles leave nothing behind.
     @Suite("Process hygiene")
     struct Hygiene {
-        /// `$SWITCHBOARD_CLAUDE_CYCLES`, default 40. The issue asks for 200; on the 2-core
+        /// `$SWITCHBOARD_CLAUDE_CYCLES`, default 80. The issue asks for 200; on the 2-core
         /// CI machine every cycle starts a real `claude` (~0.5 s of start-up), so 200 take
         /// several minutes — run them with `SWITCHBOARD_CLAUDE_CYCLES=200 swift test --filter Hygiene`.
         static var cycles: Int {
-            ProcessInfo.processInfo.environment["SWITCHBOARD_CLAUDE_CYCLES"].flatMap(Int.init) ?? 40
+            ProcessInfo.processInfo.environment["SWITCHBOARD_CLAUDE_CYCLES"].flatMap(Int.init) ?? 80
         }
 
         /// `$SWITCHBOARD_CLAUDE_LANES` sessions cycle at the same time, default 2.
