@@ -23,6 +23,10 @@ let package = Package(
         // Every agent backend is its own dynamic library, loaded with dlopen.
         .library(name: "ScriptedAdapter", type: .dynamic, targets: ["ScriptedAdapter"]),
         .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexAdapter"]),
+        .library(name: "ClaudeAdapter", type: .dynamic, targets: ["ClaudeAdapter"]),
+        // Test support for agent adapters that run real CLIs: a mock Anthropic Messages API,
+        // a fake `docker`, and where to find the real `claude`.
+        .library(name: "SwitchboardAgentTesting", targets: ["SwitchboardAgentTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +38,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Child processes for the CLI-driving adapters; without the Foundation trait, so
+        // plugins do not link Foundation.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
     targets: [
         // The C boundary: the one header the host and every plugin include.
@@ -79,6 +86,17 @@ let package = Package(
             dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
+        // Test support for adapters that drive a real agent CLI: `MockAnthropicAPI` (a
+        // scripted Messages API on loopback), `FakeDocker`, `ClaudeCLI` (finds the binary).
+        .target(
+            name: "SwitchboardAgentTesting",
+            dependencies: [
+                "SwitchboardAdapterAPI",
+                "SwitchboardTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SwitchboardCLI",
             dependencies: [
@@ -106,6 +124,7 @@ let package = Package(
             name: "SwitchboardBenchmarks",
             dependencies: [
                 "SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +143,16 @@ let package = Package(
             name: "CodexAdapter",
             dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
             path: "Plugins/CodexAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ClaudeAdapter",
+            dependencies: [
+                "SwitchboardPluginSDK",
+                "SwitchboardAdapterAPI",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Plugins/ClaudeAdapter",
             swiftSettings: swiftSettings
         ),
 
@@ -152,6 +181,16 @@ let package = Package(
                 "SwitchboardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Claude plugin: its pure logic directly, and end to end through dlopen against
+        // the real `claude` CLI and the mock model API.
+        .testTarget(
+            name: "ClaudeAdapterTests",
+            dependencies: [
+                "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,196 @@
+import Foundation
+import Synchronization
+import Testing
+import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
+import SwitchboardCore
+import SwitchboardTesting
+
+/// The Claude tests that run the real CLI. They run one at a time: they count this
+/// process's `claude` children and open descriptors.
+@Suite("Claude plugin against the real claude CLI", .serialized)
+enum ClaudeCLITests {}
+
+/// A store for these tests, in memory.
+actor MemoryStore: SessionStore {
+    var records: [String: SessionRecord] = [:]
+
+    func create(_ record: SessionRecord) async throws {
+        guard records[record.id] == nil else { throw SessionStoreError(.duplicateID, "Session '\(record.id)' exists.") }
+        records[record.id] = record
+    }
+    func linkAgentSession(_ id: String, agentSessionId: String, at time: Int64) async throws {
+        guard records[id] != nil else { throw SessionStoreError(.notFound, "No session '\(id)'.") }
+        records[id]!.agentSessionId = agentSessionId
+        records[id]!.lastActivity = time
+    }
+    func touch(_ id: String, at time: Int64, model: String?) async throws {
+        guard records[id] != nil else { throw SessionStoreError(.notFound, "No session '\(id)'.") }
+        records[id]!.lastActivity = time
+        if let model { records[id]!.model = model }
+    }
+    func get(_ id: String) async throws -> SessionRecord? { records[id] }
+    func find(agentSessionId: String) async throws -> SessionRecord? {
+        records.values.filter { $0.agentSessionId == agentSessionId }.max { $0.lastActivity < $1.lastActivity }
+    }
+    func list(workspace: String?) async throws -> [SessionRecord] {
+        records.values.filter { workspace == nil || $0.workspaceName == workspace }.sorted { $0.lastActivity > $1.lastActivity }
+    }
+    func importSession(_ record: SessionRecord) async throws -> SessionRecord {
+        if let existing = records[record.id] { return existing }
+        records[record.id] = record
+        return record
+    }
+    func delete(_ id: String) async throws { records[id] = nil }
+}
+
+/// One test's world: the mock model API, a temporary `HOME` with a project directory, the
+/// built `libClaudeAdapter.so` loaded through dlopen, and a store that outlives managers.
+struct ClaudeTestbed: Sendable {
+    let api: MockAnthropicAPI
+    let claude: String
+    let home: String
+    let project: String
+    let store = MemoryStore()
+    let plugin: LoadedPlugin
+    private let managers = Managers()
+
+    private final class Managers: Sendable {
+        let list = Mutex<[SessionManager]>([])
+    }
+
+    /// How long a turn of the real CLI may take here (its start-up alone is ~0.5 s; the
+    /// machine is small and shared).
+    static let turnTimeout: Duration = .seconds(90)
+    static let model = "claude-test-1"
+
+    /// Runs `body` with a fresh testbed, then disposes every session of every manager it
+    /// made and checks that no `claude` child is left (dispose promises they are reaped).
+    static func run(_ body: @Sendable (ClaudeTestbed) async throws -> Void) async throws {
+        let claude = try ClaudeCLI.requireBinary()
+        let plugin = try PluginLoader.load(BuildProducts.plugin("ClaudeAdapter"))
+        let scratch = try TemporaryDirectory(prefix: "switchboard-claude")
+        defer { scratch.remove() }
+        let project = scratch.path + "/project"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try await MockAnthropicAPI.run { api in
+            let testbed = ClaudeTestbed(api: api, claude: claude, home: scratch.path, project: project, plugin: plugin)
+            do {
+                try await body(testbed)
+            } catch {
+                await testbed.disposeAll()
+                throw error
+            }
+            await testbed.disposeAll()
+            #expect(claudeChildren().isEmpty, "claude processes left after dispose: \(claudeChildren())")
+        }
+    }
+
+    /// Disposes every session of every manager this testbed made.
+    func disposeAll() async {
+        for manager in managers.list.withLock({ $0 }) { await manager.disposeAll() }
+    }
+
+    /// The settings that run the real CLI against the mock: binary, environment, short
+    /// grace periods; `extra` adds or replaces keys.
+    func settings(_ extra: [String: JSONValue] = [:]) -> JSONValue {
+        var env: [String: JSONValue] = [:]
+        for (name, value) in ClaudeCLI.environment(home: home, api: api) { env[name] = .string(value) }
+        var settings: [String: JSONValue] = [
+            "binary": .string(claude),
+            "env": .object(env),
+            "interruptGraceMs": .int(3000),
+            "shutdownGraceMs": .int(3000),
+        ]
+        for (key, value) in extra { settings[key] = value }
+        return .object(settings)
+    }
+
+    /// A manager whose `claude` agent type is the plugin with `settings`.
+    func manager(settings: JSONValue? = nil) throws -> SessionManager {
+        let registry = AgentRegistry()
+        try registry.register(plugin: plugin, settings: settings ?? self.settings())
+        let manager = SessionManager(registry: registry, store: store)
+        managers.list.withLock { $0.append(manager) }
+        return manager
+    }
+
+    /// Starts a host session in the project directory and connects a recording client.
+    func open(_ manager: SessionManager, workspace: String = "@host", agentSessionId: String? = nil,
+              model: String? = ClaudeTestbed.model) async throws -> (id: String, client: ClientRecorder) {
+        let id = try await manager.start(SessionStartOptions(
+            workspaceName: workspace, agentType: "claude", agentSessionId: agentSessionId, model: model, projectPath: project
+        ))
+        let client = ClientRecorder()
+        _ = await manager.connect(id, client: client.client)
+        return (id, client)
+    }
+
+    /// Sends `text` and waits until the turn ends in `status`; returns the messages of the turn.
+    @discardableResult
+    func turn(_ manager: SessionManager, _ session: (id: String, client: ClientRecorder), _ text: String,
+              endingIn status: SessionStatus = .idle) async throws -> [ChatMessage] {
+        let mark = session.client.received.count
+        try await manager.send(session.id, text: text)
+        try await session.client.waitForTurnEnd(after: mark, within: Self.turnTimeout)
+        let messages = Array(session.client.messages.dropFirst(mark))
+        let final = messages.last { $0.type == .system && $0.content.hasPrefix("{\"status\":") }
+        #expect(final?.content == SessionManager.notice("status", status.rawValue), "turn '\(text)': \(messages.map { "\($0.type.rawValue): \($0.content)" })")
+        return messages
+    }
+
+    /// This process's `claude` children (in container mode the fake docker execs claude).
+    static func claudeChildren() -> [ProcessInspection.Process] {
+        ProcessInspection.children().filter { child in
+            child.name.hasPrefix("claude") || commandLine(child.pid).contains { $0.hasSuffix("/claude") || $0 == "claude" }
+        }
+    }
+
+    /// The command line of a process.
+    static func commandLine(_ pid: Int32) -> [String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Checks `condition` every 20 ms until it holds; fails with `failure` after `timeout`.
+    /// Only for conditions that no event announces and that other tests running in parallel
+    /// may disturb for a moment (this process's descriptor table).
+    static func poll(within timeout: Duration, _ failure: @autoclosure () -> String, _ condition: () -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while !condition() {
+            guard clock.now < deadline else {
+                Issue.record(Comment(rawValue: failure()))
+                throw PollTimeout()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct PollTimeout: Error {}
+}
+
+extension ClientRecorder {
+    /// Waits for the `{"status":"idle|error|interrupted"}` notice that ends a turn (after
+    /// frame `index`).
+    func waitForTurnEnd(after index: Int, within timeout: Duration) async throws {
+        let ends = [SessionStatus.idle, .error, .interrupted].map { SessionManager.notice("status", $0.rawValue) }
+        try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { $0.message.type == .system && ends.contains($0.message.content) }
+        }
+    }
+
+    /// Waits for the session's `{"status":"<status>"}` notice after frame `index`.
+    func waitForStatus(_ status: SessionStatus, after index: Int, within timeout: Duration) async throws {
+        let notice = SessionManager.notice("status", status.rawValue)
+        try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
+        }
+    }
+
+    /// Waits until a message after frame `index` satisfies `predicate`.
+    func waitForMessage(after index: Int, within timeout: Duration = ClaudeTestbed.turnTimeout,
+                        where predicate: @escaping @Sendable (ChatMessage) -> Bool) async throws {
+        try await frames.wait(within: timeout) { frames in frames.dropFirst(index).contains { predicate($0.message) } }
+    }
+}
