@@ -236,3 +236,9 @@ try await runStoreBenchmarks(quick: quick)
 // MARK: - 7. The daemon
 
 try await runWebSocketBenchmarks(quick: quick)
+
+// MARK: - 8. The Claude adapter (needs the real claude CLI: bash .ci/setup installs it)
+
+if arguments.contains("--claude") {
+    try await runClaudeBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+}

@@ -8,6 +8,8 @@ extension SessionManager {
         session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
         switch event {
         case .message(let message):
+            // An adapter that ends a turn with an `error` message names the reason there.
+            if message.type == .error { session.info.lastError = message.content }
             broadcast(message, in: session)
         case .status(let status, let agentSessionId):
             if let awaited = session.awaitedStatus {
