@@ -74,12 +74,14 @@ extension ClaudeCLITests {
                 let leftovers = groups.flatMap { ProcessInspection.members(ofGroup: $0) }
                 #expect(leftovers.isEmpty, "processes left in the claude process groups: \(leftovers)")
 
-                // Other suites run in parallel and open descriptors of their own for a moment,
-                // so wait (bounded) until every descriptor not in the baseline is gone.
+                // The adapter talks to claude through pipes only, so a leak would be a pipe.
+                // Other suites in this process hold files, sockets and event loops of their own
+                // for minutes (the out-of-tree build), so only pipes are compared; wait
+                // (bounded) until every pipe not in the baseline is gone.
                 var extra: [Int32: String] = [:]
-                try await ClaudeTestbed.poll(within: .seconds(30), "descriptors opened and not closed: \(extra)") {
+                try await ClaudeTestbed.poll(within: .seconds(30), "pipes opened and not closed: \(extra)") {
                     let now = ProcessInspection.openDescriptors()
-                    extra = now.filter { baseline[$0.key] != $0.value }
+                    extra = now.filter { $0.value.hasPrefix("pipe:") && baseline[$0.key] != $0.value }
                     return extra.isEmpty
                 }
             }
