@@ -23,6 +23,9 @@ let package = Package(
         // Every agent backend is its own dynamic library, loaded with dlopen.
         .library(name: "ScriptedAdapter", type: .dynamic, targets: ["ScriptedAdapter"]),
         .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexAdapter"]),
+        .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodeAdapter"]),
+        // A fake `opencode serve` for the OpenCode adapter's tests.
+        .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -124,6 +127,22 @@ let package = Package(
             name: "CodexAdapter",
             dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
             path: "Plugins/CodexAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenCodeAdapter",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            path: "Plugins/OpenCodeAdapter",
+            swiftSettings: swiftSettings
+        ),
+        // The OpenCode server's routes and event shapes, faked for the adapter's tests.
+        .executableTarget(
+            name: "FakeOpenCode",
+            dependencies: [
+                "SwitchboardAdapterAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 
