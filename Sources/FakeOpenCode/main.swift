@@ -112,4 +112,6 @@ let app = Application(
     configuration: .init(address: .hostname(options.hostname, port: options.port), serverName: "opencode"),
     onServerRunning: { _ in say("opencode server listening on http://\(options.hostname):\(options.port)") }
 )
-try await app.runService()
+// Like the real server, stop at once on SIGTERM, without draining open event streams.
+signal(SIGTERM) { _ in _exit(0) }
+try await app.run()

@@ -6,7 +6,7 @@ import SwitchboardTesting
 
 /// The OpenCode plugin end to end: the session manager, the plugin loaded with dlopen, and
 /// the fake `opencode serve` started by the plugin's own lifecycle code.
-@Suite("OpenCode adapter", .serialized)
+@Suite("OpenCode adapter", .serialized, .childProcessGate)
 struct OpenCodeAdapterTests {
     /// Starts a host session and connects a recording client.
     func startSession(_ manager: SessionManager, _ fake: FakeOpenCodeInstall, workspace: String = "@host",
@@ -17,6 +17,10 @@ struct OpenCodeAdapterTests {
         ))
         let client = ClientRecorder()
         _ = await manager.connect(id, client: client.client)
+        if agentSessionId == nil && sessionId == nil {
+            // The manager has linked the new OpenCode session once its notice arrived.
+            try await client.waitForMessage { $0.type == .system && $0.content.hasPrefix("Session: ") }
+        }
         return (id, client)
     }
 
