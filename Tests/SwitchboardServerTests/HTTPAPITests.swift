@@ -4,7 +4,7 @@ import Testing
 import SwitchboardAdapterAPI
 import SwitchboardTesting
 
-@Suite("HTTP API", .serialized)
+@Suite("HTTP API", .serialized, .childProcessGate)
 struct HTTPAPITests {
     static let agents = LiveChatTests.scripted(#"[{"agentSessionId":"agent-1","messages":[{"type":"assistant","content":"ok"}]}, {"hang": true}]"#)
 

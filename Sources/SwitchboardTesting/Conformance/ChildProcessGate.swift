@@ -2,8 +2,12 @@ import Testing
 
 /// Keeps suites that start child processes apart from the conformance suite's process check,
 /// which sees every child of the test process: a suite with this trait runs while no other
-/// suite with it runs.
-struct ChildProcessGate: SuiteTrait, TestScoping {
+/// suite with it runs (in this test process).
+///
+/// ```swift
+/// @Suite("My plugin", .childProcessGate) struct MyPluginTests { … }
+/// ```
+public struct ChildProcessGate: SuiteTrait, TestScoping {
     private actor Gate {
         private var busy = false
         private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -20,7 +24,9 @@ struct ChildProcessGate: SuiteTrait, TestScoping {
 
     private static let gate = Gate()
 
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public init() {}
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         await Self.gate.acquire()
         do {
             try await function()
@@ -34,5 +40,5 @@ struct ChildProcessGate: SuiteTrait, TestScoping {
 
 extension Trait where Self == ChildProcessGate {
     /// Runs the suite while no other suite with this trait runs.
-    static var childProcessGate: Self { ChildProcessGate() }
+    public static var childProcessGate: Self { ChildProcessGate() }
 }
