@@ -27,6 +27,9 @@ let package = Package(
         // Test support for agent adapters that run real CLIs: a mock Anthropic Messages API,
         // a fake `docker`, and where to find the real `claude`.
         .library(name: "SwitchboardAgentTesting", targets: ["SwitchboardAgentTesting"]),
+        .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodeAdapter"]),
+        // A fake `opencode serve` for the OpenCode adapter's tests.
+        .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,7 +56,7 @@ let package = Package(
             dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
-        // Registry, loader, config (and, later, the session manager and store).
+        // Registry, loader, config, the session manager and the session stores.
         .target(
             name: "SwitchboardCore",
             dependencies: [
@@ -153,6 +156,22 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             path: "Plugins/ClaudeAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenCodeAdapter",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            path: "Plugins/OpenCodeAdapter",
+            swiftSettings: swiftSettings
+        ),
+        // The OpenCode server's routes and event shapes, faked for the adapter's tests.
+        .executableTarget(
+            name: "FakeOpenCode",
+            dependencies: [
+                "SwitchboardAdapterAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -4,7 +4,7 @@ import SwitchboardAdapterAPI
 import SwitchboardTesting
 
 /// Runs the built `switchboard` binary, as a user would.
-@Suite("switchboard CLI")
+@Suite("switchboard CLI", .childProcessGate)
 struct CLITests {
     func switchboard(_ arguments: String...) throws -> ChildProcess.Result {
         try ChildProcess.run(BuildProducts.executable("switchboard"), arguments)

@@ -4,7 +4,7 @@ import SwitchboardAdapterAPI
 import SwitchboardTesting
 
 /// `chat`, `sessions` and `import-perry`, run as a user would.
-@Suite("switchboard chat, sessions, import-perry")
+@Suite("switchboard chat, sessions, import-perry", .childProcessGate)
 struct SessionCommandsTests {
     /// A directory with a config whose `claude` is the scripted plugin.
     static func setUp(turns: String = #"[{"agentSessionId":"agent-7","messages":[{"type":"assistant","content":"Hello "},{"type":"assistant","content":"there"},{"type":"tool_use","content":"{\"command\":\"ls\"}","toolName":"Bash","toolId":"t1"},{"type":"tool_result","content":"a.txt\nb.txt","toolId":"t1"}]}]"#) throws -> (TemporaryDirectory, String) {

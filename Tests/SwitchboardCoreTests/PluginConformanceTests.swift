@@ -6,7 +6,7 @@ import SwitchboardTesting
 /// The shipped conformance suite on every plugin in the repository, loaded from its `.so`
 /// through dlopen as the host loads it. (The in-process adapter's run is in
 /// SwitchboardTestingTests; the out-of-tree example's in SwitchboardCLITests.)
-@Suite("Conformance of the repository's plugins")
+@Suite("Conformance of the repository's plugins", .childProcessGate)
 struct PluginConformanceTests {
     static func json(_ text: String) -> JSONValue {
         // The literals below are valid JSON; a typo fails the test that uses it.

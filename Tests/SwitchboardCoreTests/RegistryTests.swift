@@ -145,9 +145,9 @@ struct PluginCatalogTests {
     func unservedType() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let catalog = PluginCatalog.load(try Self.config(#"{"agents":{"opencode":{"settings":{}}}}"#, in: dir))
+        let catalog = PluginCatalog.load(try Self.config(#"{"agents":{"pi":{"settings":{}}}}"#, in: dir))
         #expect(catalog.entries.contains {
-            $0.agentType == "opencode" && $0.status == .failed("agents.opencode: no plugin in the plugin directories serves agent type 'opencode'; name one with agents.opencode.plugin.")
+            $0.agentType == "pi" && $0.status == .failed("agents.pi: no plugin in the plugin directories serves agent type 'pi'; name one with agents.pi.plugin.")
         })
     }
 }

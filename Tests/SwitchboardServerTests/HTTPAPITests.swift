@@ -4,7 +4,7 @@ import Testing
 import SwitchboardAdapterAPI
 import SwitchboardTesting
 
-@Suite("HTTP API", .serialized)
+@Suite("HTTP API", .serialized, .childProcessGate)
 struct HTTPAPITests {
     static let agents = LiveChatTests.scripted(#"[{"agentSessionId":"agent-1","messages":[{"type":"assistant","content":"ok"}]}, {"hang": true}]"#)
 
@@ -98,7 +98,7 @@ struct HTTPAPITests {
             (.POST, "/v1/sessions", "[]", 400, "bad_request", "The request body must be a JSON object, not an array."),
             (.POST, "/v1/sessions", "{}", 400, "bad_request", "'workspace' is required."),
             (.POST, "/v1/sessions", #"{"workspace":"a b"}"#, 400, "bad_request", "The workspace name 'a b' is not valid: use letters, digits, '-', '_' and '.', not starting with '.'."),
-            (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"pi"}"#, 400, "unknown_agent_type", "Unknown agent type 'pi' (known types: claude, codex, scripted)."),
+            (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"pi"}"#, 400, "unknown_agent_type", "Unknown agent type 'pi' (known types: claude, codex, opencode, scripted)."),
             (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"codex"}"#, 502, "agent_failed", "Codex adapter not yet implemented"),
             (.POST, "/v1/sessions/nope/messages", #"{"content":"x"}"#, 404, "not_found", "Session not found: nope"),
             (.POST, "/v1/sessions/nope/messages", #"{"content":""}"#, 400, "bad_request", "'content' is required and must not be empty."),

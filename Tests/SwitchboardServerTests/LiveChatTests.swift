@@ -6,7 +6,7 @@ import SwitchboardTesting
 
 /// `switchboard serve` end to end: the real binary, a real WebSocket client, the scripted
 /// plugin through dlopen standing in for claude.
-@Suite("Live chat over WebSocket", .serialized)
+@Suite("Live chat over WebSocket", .serialized, .childProcessGate)
 struct LiveChatTests {
     /// The config's agents: `claude` served by the scripted plugin with these turns.
     static func scripted(_ turns: String, loop: Bool = true) -> String {

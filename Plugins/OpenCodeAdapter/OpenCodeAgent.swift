@@ -1,0 +1,316 @@
+import Foundation
+import SwitchboardAdapterAPI
+import SwitchboardPluginSDK
+import Synchronization
+
+/// Drives an `opencode serve` HTTP server: starts or reuses the server (through the
+/// plugin's ``ServerPool``), creates or resumes an OpenCode session, sends prompts and turns
+/// the server's event stream into chat messages. Settings: ``OpenCodeSettings``.
+final class OpenCodeAgent: ChannelBackedAdapter {
+    private struct Turn {
+        let generation: Int
+        var task: Task<Void, Never>?
+        var stream: EventStream?
+    }
+
+    private struct State {
+        var key: ServerKey?
+        var acquired = false
+        var sessionID: String?
+        var model: String?
+        var turn: Turn?
+        var generation = 0
+        var disposed = false
+    }
+
+    private let channel = AdapterEventChannel()
+    private let settings: OpenCodeSettings
+    private let state = Mutex(State())
+    private let pool = ServerPool.shared
+
+    var events: AsyncStream<AdapterEvent> { channel.events }
+    var eventChannel: AdapterEventChannel { channel }
+    var agentSessionId: String? { channel.agentSessionId }
+    var status: SessionStatus { channel.status }
+
+    init(settings: JSONValue) throws(AdapterError) {
+        self.settings = try OpenCodeSettings(settings)
+    }
+
+    // MARK: - Start
+
+    func start(_ options: StartOptions) async throws {
+        let key = ServerKey(
+            container: options.isHost ? nil : options.containerName,
+            projectPath: options.projectPath ?? FileManager.default.currentDirectoryPath,
+            settings: settings
+        )
+        try state.withLock { s throws(AdapterError) in
+            guard !s.disposed else { throw AdapterError(.invalidState, "The adapter has been disposed.") }
+            guard s.key == nil else { throw AdapterError(.invalidState, "The adapter was already started.") }
+            s.key = key
+            s.model = options.model
+        }
+        let server = try await pool.acquire(key)
+        let disposed = state.withLock { s in
+            s.acquired = !s.disposed
+            return s.disposed
+        }
+        if disposed {
+            await pool.release(key)
+            throw AdapterError(.invalidState, "The adapter was disposed while it started.")
+        }
+        if let id = options.agentSessionId {
+            let reply = try await call(server, "GET", "/session/\(Self.percentEncoded(id))")
+            switch reply.status {
+            case 200:
+                state.withLock { $0.sessionID = id }
+                channel.setAgentSessionId(id)
+            case 404:
+                throw AdapterError(.agentFailure, "OpenCode session '\(id)' does not exist on the \(server.placeDescription) for '\(key.projectPath)' (was the server's data reset or the session made elsewhere?). Not creating a new session in its place; start a new session instead.")
+            default:
+                throw AdapterError(.agentFailure, "OpenCode answered GET /session/\(id) with \(reply.status): \(reply.text.prefix(300))")
+            }
+        } else {
+            let reply = try await call(server, "POST", "/session", body: "{}")
+            guard reply.status == 200, let id = (try? JSONValue(parsing: reply.text))?["id"]?.stringValue else {
+                throw AdapterError(.agentFailure, "OpenCode could not create a session (POST /session answered \(reply.status)): \(reply.text.prefix(300))")
+            }
+            state.withLock { $0.sessionID = id }
+            channel.setAgentSessionId(id)
+            channel.emit(ChatMessage(type: .system, content: "Session: \(id.prefix(8))..."))
+        }
+    }
+
+    private func call(_ server: OpenCodeServer, _ method: String, _ path: String, body: String? = nil) async throws(AdapterError) -> HTTPReply {
+        do {
+            let reply = try await server.endpoint.request(method, path, body: body)
+            if reply.status == 401 {
+                throw AdapterError(.agentFailure, "The \(server.placeDescription) refused the credentials (401); check settings.username and settings.password.")
+            }
+            return reply
+        } catch let error as AdapterError {
+            throw error
+        } catch {
+            throw AdapterError(.agentFailure, "The \(server.placeDescription) did not answer \(method) \(path): \(error).")
+        }
+    }
+
+    // MARK: - Turns
+
+    func sendMessage(_ text: String) async throws {
+        let (key, sessionID, model, disposed) = state.withLock { ($0.key, $0.sessionID, $0.model, $0.disposed) }
+        guard !disposed else { throw AdapterError(.invalidState, "The adapter has been disposed.") }
+        guard let key, let sessionID else { throw AdapterError(.invalidState, "The adapter has not been started.") }
+        guard channel.transition(from: [.idle, .error, .interrupted], to: .running) else {
+            throw AdapterError(.invalidState, "A turn is already running.")
+        }
+        let generation = state.withLock { s in
+            s.generation += 1
+            s.turn = Turn(generation: s.generation)
+            return s.generation
+        }
+        let task = Task { [self] in
+            await runTurn(generation, key: key, sessionID: sessionID, text: text, model: model)
+        }
+        state.withLock { s in
+            if s.turn?.generation == generation { s.turn?.task = task }
+        }
+    }
+
+    private func runTurn(_ generation: Int, key: ServerKey, sessionID: String, text: String, model: String?) async {
+        let server: OpenCodeServer
+        let stream: EventStream
+        do {
+            server = try await pool.server(for: key)
+            stream = try await server.endpoint.openEventStream("/event")
+        } catch {
+            finish(generation, .failed("The OpenCode server is not available: \(Self.describe(error))"), emitReason: true)
+            return
+        }
+        let registered = state.withLock { s in
+            guard s.turn?.generation == generation else { return false }
+            s.turn?.stream = stream
+            return true
+        }
+        guard registered else { stream.close(); stream.release(); return }
+        let (events, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        Thread.detachNewThread {
+            while let event = stream.nextEvent() { continuation.yield(event) }
+            continuation.finish()
+            stream.release()
+        }
+        var iterator = events.makeAsyncIterator()
+        // The subscription is live once `server.connected` arrived: nothing after it is lost.
+        guard let first = await iterator.next(), (try? JSONValue(parsing: first))?["type"]?.stringValue == "server.connected" else {
+            stream.close()
+            finish(generation, .failed("The \(server.placeDescription) closed the event stream before it connected."), emitReason: true)
+            return
+        }
+        let messageID = Self.newMessageID()
+        var body: [String: JSONValue] = [
+            "messageID": .string(messageID),
+            "parts": .array([.object(["type": .string("text"), "text": .string(text)])]),
+        ]
+        if let model = Self.parseModel(model) {
+            body["model"] = .object(["providerID": .string(model.provider), "modelID": .string(model.model)])
+        }
+        do {
+            let reply = try await call(server, "POST", "/session/\(Self.percentEncoded(sessionID))/prompt_async", body: JSONValue.object(body).jsonText)
+            guard reply.status == 204 || reply.status == 200 else {
+                stream.close()
+                finish(generation, .failed("OpenCode refused the prompt (\(reply.status)): \(reply.text.prefix(300))"), emitReason: true)
+                return
+            }
+        } catch {
+            stream.close()
+            finish(generation, .failed(Self.describe(error)), emitReason: true)
+            return
+        }
+        let timedOut = Flag()
+        let timeout = settings.turnTimeout
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            timedOut.set()
+            stream.close()
+        }
+        defer { timer.cancel() }
+        var mapper = TurnEventMapper(sessionID: sessionID, userMessageID: messageID)
+        while let data = await iterator.next() {
+            guard let event = try? JSONValue(parsing: data) else { continue }
+            let (messages, end) = mapper.handle(event)
+            for message in messages { emit(generation, message) }
+            if let end {
+                stream.close()
+                finish(generation, end, emitReason: false)
+                return
+            }
+        }
+        if Task.isCancelled { return }
+        if timedOut.isSet {
+            _ = try? await server.endpoint.request("POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}", timeout: .seconds(5))
+            finish(generation, .failed("The turn did not finish within \(timeout) (settings.turnTimeoutSeconds); it was aborted."), emitReason: true)
+        } else {
+            _ = await server.process.waitForExit(within: .milliseconds(500))
+            let how = server.isAlive ? "closed the event stream" : "\(server.process.exitDescription)"
+            finish(generation, .failed("The \(server.placeDescription) \(how) during the turn. The end of its log:\n\(server.process.logTail(lines: 10))"), emitReason: true)
+        }
+    }
+
+    /// Emits a message of the turn `generation`, unless that turn is no longer current.
+    private func emit(_ generation: Int, _ message: ChatMessage) {
+        state.withLock { s in
+            guard s.turn?.generation == generation else { return }
+            channel.emit(message)
+        }
+    }
+
+    /// Ends the turn `generation`, unless it was interrupted or disposed first.
+    private func finish(_ generation: Int, _ end: TurnEventMapper.End, emitReason: Bool) {
+        state.withLock { s in
+            guard s.turn?.generation == generation else { return }
+            s.turn = nil
+            switch end {
+            case .done(let model):
+                var extra: [String: JSONValue] = [:]
+                if let model { extra["model"] = .string(model) }
+                channel.emit(ChatMessage(type: .done, content: "Response complete", extra: extra))
+                channel.setStatus(.idle)
+            case .failed(let reason):
+                if emitReason { channel.emit(ChatMessage(type: .error, content: reason)) }
+                channel.setStatus(.error)
+            }
+        }
+    }
+
+    func setModel(_ model: String) async throws {
+        state.withLock { $0.model = model }
+    }
+
+    func interrupt() async throws {
+        let (turn, key, sessionID) = state.withLock { s in
+            defer { s.turn = nil }
+            return (s.turn, s.key, s.sessionID)
+        }
+        guard let turn else { return }
+        turn.task?.cancel()
+        turn.stream?.close()
+        var failure: AdapterError?
+        if let key, let sessionID, let server = try? await pool.server(for: key) {
+            do {
+                let reply = try await call(server, "POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}")
+                if reply.status != 200 { failure = AdapterError(.agentFailure, "OpenCode answered the abort with \(reply.status): \(reply.text.prefix(200))") }
+            } catch {
+                failure = error
+            }
+        }
+        await turn.task?.value
+        channel.setStatus(.interrupted)
+        channel.emit(ChatMessage(type: .system, content: "Interrupted"))
+        if let failure { throw failure }
+    }
+
+    func dispose() async {
+        let (turn, key, acquired, sessionID) = state.withLock { s in
+            defer {
+                s.turn = nil
+                s.disposed = true
+                s.acquired = false
+            }
+            return (s.turn, s.key, s.acquired && !s.disposed, s.sessionID)
+        }
+        if let turn {
+            turn.task?.cancel()
+            turn.stream?.close()
+            if let key, let sessionID, let server = try? await pool.server(for: key) {
+                _ = try? await server.endpoint.request("POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}", timeout: .seconds(5))
+            }
+            await turn.task?.value
+        }
+        if let key, acquired { await pool.release(key) }
+        channel.finish()
+    }
+
+    // MARK: - Helpers
+
+    /// `provider/model` split at the first slash; anything else is no model.
+    static func parseModel(_ model: String?) -> (provider: String, model: String)? {
+        guard let model, let slash = model.firstIndex(of: "/") else { return nil }
+        let provider = String(model[..<slash]), name = String(model[model.index(after: slash)...])
+        guard !provider.isEmpty, !name.isEmpty else { return nil }
+        return (provider, name)
+    }
+
+    /// A message id in OpenCode's format (`msg_` + time + random), so the server accepts it.
+    static func newMessageID() -> String {
+        let millis = UInt64(Date().timeIntervalSince1970 * 1000)
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        let random = String((0..<14).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        let time = String(millis * 0x1000, radix: 16)
+        return "msg_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + random
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
+    }
+
+    static func describe(_ error: any Error) -> String {
+        (error as? AdapterError)?.message ?? String(describing: error)
+    }
+}
+
+/// A flag set from one task and read from another.
+final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+}
+
+/// The plugin's entry symbol.
+@_cdecl("switchboard_plugin_v1")
+public func switchboardPluginV1() -> UnsafeRawPointer {
+    SwitchboardPlugin.export(
+        PluginInfo(agentType: "opencode", displayName: "OpenCode", version: "1.0.0")
+    ) { settings in try OpenCodeAgent(settings: settings) }
+}
