@@ -8,7 +8,7 @@ import SwitchboardTesting
 
 /// The Claude tests that run the real CLI. They run one at a time: they count this
 /// process's `claude` children and open descriptors.
-@Suite("Claude plugin against the real claude CLI", .serialized)
+@Suite("Claude plugin against the real claude CLI", .serialized, .childProcessGate)
 enum ClaudeCLITests {}
 
 /// A store for these tests, in memory.

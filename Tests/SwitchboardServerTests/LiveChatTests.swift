@@ -174,7 +174,7 @@ struct LiveChatTests {
         socket.send(#"{"type":"connect","resumeFromId":-5}"#)
         #expect(try await socket.waitFor(type: "error", after: mark)["content"] == .string("'resumeFromId' must be a sequence number (-1 or more), not -5."))
         socket.send(["type": .string("message"), "content": .string("attached?")])
-        try await socket.frames.wait { $0.filter { $0["type"] == .string("done") }.count == 2 }
+        try await socket.frames.wait(within: .seconds(60)) { $0.filter { $0["type"] == .string("done") }.count == 2 }
         await socket.close()
         try await daemon.stop()
     }

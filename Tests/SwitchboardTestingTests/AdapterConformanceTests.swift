@@ -5,7 +5,7 @@ import SwitchboardTesting
 /// The conformance suite on in-process adapters: one that keeps every guarantee passes every
 /// check; each broken one fails the check for the guarantee it breaks — so the suite's checks
 /// can fail.
-@Suite("Adapter conformance suite")
+@Suite("Adapter conformance suite", .childProcessGate)
 struct AdapterConformanceTests {
     static func inputs(turnTimeout: Duration = .seconds(20)) -> ConformanceInputs {
         var inputs = ConformanceInputs()
