@@ -182,7 +182,9 @@ struct LiveChatTests {
     @Test("A stalled client does not delay another client and is eventually disconnected")
     func stalledClient() async throws {
         let big = String(repeating: "x", count: 64 * 1024)
-        let messages = (0..<600).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t"}"# }.joined(separator: ",")
+        // Paced (5 ms apart) so the healthy client keeps up even on a loaded machine; the
+        // stalled one, which never reads, still falls far behind.
+        let messages = (0..<600).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t","delayMs":5}"# }.joined(separator: ",")
         let daemon = try await LiveDaemon(agents: Self.scripted("[{\"messages\": [\(messages)]}]"), extraConfig: #", "clientQueueLimit": 200"#)
         let healthy = try await daemon.socket("w")
         healthy.send(["type": .string("connect")])
