@@ -1,5 +1,6 @@
 import CBenchmarkSupport
 import Foundation
+import Logging
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
@@ -57,6 +58,9 @@ func heapBytesInUse() -> Int {
     Int(switchboard_bench_heap_in_use())
 }
 
+/// A logger that prints nothing: the benchmarks' sessions would otherwise log every start.
+let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
 func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
     print("")
     print("4. Session manager fan-out: adapter event -> buffered frame -> every client's send")
@@ -70,7 +74,7 @@ func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
     let messages = quick ? 5_000 : 50_000
     for clients in [1, 10, 100] {
         let manager = SessionManager(registry: registry, store: NullStore(),
-                                     configuration: .init(clientQueueLimit: messages + 10))
+                                     configuration: .init(clientQueueLimit: messages + 10), logger: quiet)
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
         let adapter = adapters.withLock { $0.last! }
         // Each client receives its Connected notice plus every message.
@@ -99,7 +103,7 @@ func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
         }),
     ] as [(String, String, () throws -> Void)] {
         try setUp()
-        let manager = SessionManager(registry: registry, store: NullStore())
+        let manager = SessionManager(registry: registry, store: NullStore(), logger: quiet)
         let before = heapBytesInUse()
         for _ in 0..<count {
             try await manager.start(SessionStartOptions(workspaceName: "idle", agentType: agentType))
