@@ -37,7 +37,7 @@ extension ClaudeCLITests {
                 let agentId = try #require(await manager.info(session.id)?.agentSessionId)
                 #expect(agentId.count == 36, "\(agentId)")
                 #expect(messages.contains { $0.type == .system && $0.content == "Session started: \(agentId.prefix(8))..." })
-                #expect(await bed.store.records[session.id]?.agentSessionId == agentId)
+                #expect(await bed.store.get(session.id)?.agentSessionId == agentId)
 
                 let request = try #require(bed.api.requests.items.first)
                 #expect(request.model == ClaudeTestbed.model)
@@ -213,7 +213,7 @@ extension ClaudeCLITests {
                 #expect(requests.map(\.model) == ["claude-small-1", "claude-large-2"])
                 #expect(requests.last?.userTexts == ["Question one", "Question two"])
                 #expect(requests.last?.assistantTexts == ["Small answer."])
-                #expect(await bed.store.records[session.id]?.model == "claude-large-2")
+                #expect(await bed.store.get(session.id)?.model == "claude-large-2")
             }
         }
     }

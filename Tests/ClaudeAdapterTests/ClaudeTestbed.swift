@@ -11,39 +11,6 @@ import SwitchboardTesting
 @Suite("Claude plugin against the real claude CLI", .serialized, .childProcessGate)
 enum ClaudeCLITests {}
 
-/// A store for these tests, in memory.
-actor MemoryStore: SessionStore {
-    var records: [String: SessionRecord] = [:]
-
-    func create(_ record: SessionRecord) async throws {
-        guard records[record.id] == nil else { throw SessionStoreError(.duplicateID, "Session '\(record.id)' exists.") }
-        records[record.id] = record
-    }
-    func linkAgentSession(_ id: String, agentSessionId: String, at time: Int64) async throws {
-        guard records[id] != nil else { throw SessionStoreError(.notFound, "No session '\(id)'.") }
-        records[id]!.agentSessionId = agentSessionId
-        records[id]!.lastActivity = time
-    }
-    func touch(_ id: String, at time: Int64, model: String?) async throws {
-        guard records[id] != nil else { throw SessionStoreError(.notFound, "No session '\(id)'.") }
-        records[id]!.lastActivity = time
-        if let model { records[id]!.model = model }
-    }
-    func get(_ id: String) async throws -> SessionRecord? { records[id] }
-    func find(agentSessionId: String) async throws -> SessionRecord? {
-        records.values.filter { $0.agentSessionId == agentSessionId }.max { $0.lastActivity < $1.lastActivity }
-    }
-    func list(workspace: String?) async throws -> [SessionRecord] {
-        records.values.filter { workspace == nil || $0.workspaceName == workspace }.sorted { $0.lastActivity > $1.lastActivity }
-    }
-    func importSession(_ record: SessionRecord) async throws -> SessionRecord {
-        if let existing = records[record.id] { return existing }
-        records[record.id] = record
-        return record
-    }
-    func delete(_ id: String) async throws { records[id] = nil }
-}
-
 /// One test's world: the mock model API, a temporary `HOME` with a project directory, the
 /// built `libClaudeAdapter.so` loaded through dlopen, and a store that outlives managers.
 struct ClaudeTestbed: Sendable {
@@ -51,7 +18,7 @@ struct ClaudeTestbed: Sendable {
     let claude: String
     let home: String
     let project: String
-    let store = MemoryStore()
+    let store = InMemorySessionStore()
     let plugin: LoadedPlugin
     private let managers = Managers()
 
