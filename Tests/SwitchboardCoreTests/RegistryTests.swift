@@ -90,7 +90,12 @@ struct PluginCatalogTests {
         let catalog = PluginCatalog.load(try Self.config(#"{"pluginDirectories":["."]}"#, in: dir))
         #expect(catalog.registry.agentTypes == ["fixture", "scripted"])
         let failures = catalog.entries.filter(\.isFailure).map(\.path)
-        #expect(failures == ["\(dir.path)/libAbi7.so", "\(dir.path)/libNoEntry.so", "\(dir.path)/libText.so"])
+        #expect(failures == ["\(dir.path)/libAbi7.so", "\(dir.path)/libText.so"])
+        // A library without the entry symbol is not a plugin: passed over in a scan...
+        #expect(!catalog.entries.contains { $0.path.hasSuffix("libNoEntry.so") })
+        // ...but an error when the config names it.
+        let named = PluginCatalog.load(try Self.config(#"{"pluginDirectories":[],"agents":{"x":{"plugin":"./libNoEntry.so"}}}"#, in: dir))
+        #expect(named.entries.first?.status == .failed("Plugin '\(dir.path)/libNoEntry.so' does not export 'switchboard_plugin_v1'; it is not a Switchboard plugin."))
         // The good ones still run a turn.
         let adapter = try catalog.registry.makeAdapter(for: "fixture")
         let log = AdapterEventLog(adapter)

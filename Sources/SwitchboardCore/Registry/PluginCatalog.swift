@@ -11,7 +11,9 @@ import SwitchboardAdapterAPI
 ///   and it wins over any other file that declares `<type>`.
 /// - Two files in the directories that declare one type, with no `agents.<type>.plugin`
 ///   to choose, are both refused: which one serves must not depend on the order of a scan.
-/// - A file that fails to load is listed with its reason; the others carry on.
+/// - A file that fails to load is listed with its reason; the others carry on. A shared
+///   library in a scanned directory that exports no entry symbol is not a plugin and is
+///   passed over.
 public struct PluginCatalog: Sendable {
     /// One line of the catalog.
     public struct Entry: Sendable, Hashable {
@@ -81,6 +83,11 @@ public struct PluginCatalog: Sendable {
                 do {
                     let plugin = try PluginLoader.load(path)
                     byType[plugin.agentType, default: []].append(plugin)
+                } catch where error.code == .missingEntrySymbol {
+                    // A shared library that is no plugin at all (a dependency's .so next to the
+                    // executable, say) is not a failure of a directory scan; named in
+                    // `agents.<type>.plugin` it is.
+                    continue
                 } catch {
                     entries.append(Entry(agentType: nil, path: path, plugin: nil, status: .failed(error.message)))
                 }
