@@ -215,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardPluginSDK
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardTesting
@@ -82,7 +83,7 @@ struct CLITests {
         Plugin version:  1.0.0
         ABI version:     1 (this host speaks 1)
         Struct size:     104 bytes (ABI 1 needs at least 104)
-        Toolchain:       \(PluginInfoToolchain.swift)
+        Toolchain:       \(PluginInfo.swiftToolchain)
         Entry symbol:    switchboard_plugin_v1
 
         """)
@@ -134,22 +135,5 @@ struct CLITests {
         let result = try switchboard("agents", "--inspect", "x.so", "--config", "c.json")
         #expect(result.status != 0)
         #expect(result.stderr.contains("--inspect reads one plugin file and takes no --config."))
-    }
-}
-
-/// The toolchain string the SDK records for plugins built with this compiler.
-enum PluginInfoToolchain {
-    static var swift: String {
-        #if compiler(>=6.5)
-        "Swift 6.5 or later"
-        #elseif compiler(>=6.4)
-        "Swift 6.4"
-        #elseif compiler(>=6.3)
-        "Swift 6.3"
-        #elseif compiler(>=6.2)
-        "Swift 6.2"
-        #else
-        "Swift 6.1 or earlier"
-        #endif
     }
 }

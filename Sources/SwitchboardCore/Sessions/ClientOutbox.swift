@@ -30,9 +30,6 @@ final class ClientOutbox: Sendable {
         return accepted
     }
 
-    /// How many frames wait.
-    var backlog: Int { pending.withLock { $0 } }
-
     /// Delivers frames until ``close()`` or a failed send; returns the failure, if any.
     func deliver(with send: @Sendable (SessionFrame) async throws -> Void) async -> String? {
         for await frame in frames {
