@@ -17,7 +17,12 @@ let package = Package(
         .library(name: "CSwitchboardABI", targets: ["CSwitchboardABI"]),
         .library(name: "SwitchboardAdapterAPI", targets: ["SwitchboardAdapterAPI"]),
         .library(name: "SwitchboardPluginSDK", targets: ["SwitchboardPluginSDK"]),
+        // Opt-in for plugins that run child processes: the process owner, line reading,
+        // the guardian that kills agents when the host dies.
+        .library(name: "SwitchboardProcess", targets: ["SwitchboardProcess"]),
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
+        // The embedded SQLite session store (GRDB); the core itself needs no SQLite.
+        .library(name: "SwitchboardSQLite", targets: ["SwitchboardSQLite"]),
         .library(name: "SwitchboardServer", targets: ["SwitchboardServer"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         // Every agent backend is its own dynamic library, loaded with dlopen.
@@ -30,6 +35,8 @@ let package = Package(
         .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodeAdapter"]),
         // A fake `opencode serve` for the OpenCode adapter's tests.
         .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
+        // Starts an agent process and waits to be killed: the process owner's host-death test.
+        .executable(name: "switchboard-process-probe", targets: ["ProcessProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,14 +63,32 @@ let package = Package(
             dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI"],
             swiftSettings: swiftSettings
         ),
-        // Registry, loader, config, the session manager and the session stores.
+        // Child processes for plugins, on swift-subprocess.
+        .target(
+            name: "SwitchboardProcess",
+            dependencies: [
+                "SwitchboardAdapterAPI",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Registry, loader, plugin host, config, the session manager and the store protocol
+        // with its in-memory store. No SQLite: plugin authors' tests build without its headers.
         .target(
             name: "SwitchboardCore",
             dependencies: [
                 "CSwitchboardABI",
                 "SwitchboardAdapterAPI",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite session store.
+        .target(
+            name: "SwitchboardSQLite",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,7 +111,7 @@ let package = Package(
         // Shipped test support: fakes and helpers for people testing with Switchboard.
         .target(
             name: "SwitchboardTesting",
-            dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore"],
+            dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess"],
             swiftSettings: swiftSettings
         ),
         // Test support for adapters that drive a real agent CLI: `MockAnthropicAPI` (a
@@ -104,6 +129,7 @@ let package = Package(
             name: "SwitchboardCLI",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardSQLite",
                 "SwitchboardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -120,13 +146,13 @@ let package = Package(
         // kill-mid-write tests drive it.
         .executableTarget(
             name: "SwitchboardStoreStress",
-            dependencies: ["SwitchboardCore"],
+            dependencies: ["SwitchboardCore", "SwitchboardSQLite"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "SwitchboardBenchmarks",
             dependencies: [
-                "SwitchboardCore", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
+                "SwitchboardCore", "SwitchboardSQLite", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
                 "SwitchboardTesting", "SwitchboardAgentTesting",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,14 +179,14 @@ let package = Package(
             dependencies: [
                 "SwitchboardPluginSDK",
                 "SwitchboardAdapterAPI",
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                "SwitchboardProcess",
             ],
             path: "Plugins/ClaudeAdapter",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OpenCodeAdapter",
-            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI", "SwitchboardProcess"],
             path: "Plugins/OpenCodeAdapter",
             swiftSettings: swiftSettings
         ),
@@ -175,6 +201,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "ProcessProbe",
+            dependencies: ["SwitchboardProcess", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        // The process owner: lines, stderr tail, stop sequence, group kill, host death.
+        .testTarget(
+            name: "SwitchboardProcessTests",
+            dependencies: ["SwitchboardProcess", "SwitchboardTesting", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardAdapterAPITests",
             dependencies: ["SwitchboardAdapterAPI"],
@@ -182,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
+            dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -208,9 +245,16 @@ let package = Package(
         .testTarget(
             name: "ClaudeAdapterTests",
             dependencies: [
-                "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore",
+                "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
                 "SwitchboardTesting", "SwitchboardAgentTesting",
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The OpenCode plugin: its HTTP/SSE reader and event mapper directly, and end to end
+        // through dlopen against the fake `opencode serve`.
+        .testTarget(
+            name: "OpenCodeAdapterTests",
+            dependencies: ["OpenCodeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

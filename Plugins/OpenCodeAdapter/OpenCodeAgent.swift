@@ -7,34 +7,24 @@ import Synchronization
 /// plugin's ``ServerPool``), creates or resumes an OpenCode session, sends prompts and turns
 /// the server's event stream into chat messages. Settings: ``OpenCodeSettings``.
 final class OpenCodeAgent: ChannelBackedAdapter {
-    private struct Turn {
-        let generation: Int
-        var task: Task<Void, Never>?
-        var stream: EventStream?
-    }
-
     private struct State {
         var key: ServerKey?
         var acquired = false
         var sessionID: String?
         var model: String?
-        var turn: Turn?
-        var generation = 0
         var disposed = false
     }
 
-    private let channel = AdapterEventChannel()
+    let eventChannel = AdapterEventChannel()
+    private var channel: AdapterEventChannel { eventChannel }
+    private let turns: TurnRunner
     private let settings: OpenCodeSettings
     private let state = Mutex(State())
     private let pool = ServerPool.shared
 
-    var events: AsyncStream<AdapterEvent> { channel.events }
-    var eventChannel: AdapterEventChannel { channel }
-    var agentSessionId: String? { channel.agentSessionId }
-    var status: SessionStatus { channel.status }
-
     init(settings: JSONValue) throws(AdapterError) {
         self.settings = try OpenCodeSettings(settings)
+        self.turns = TurnRunner(channel: eventChannel, agentName: "opencode")
     }
 
     // MARK: - Start
@@ -99,41 +89,52 @@ final class OpenCodeAgent: ChannelBackedAdapter {
     // MARK: - Turns
 
     func sendMessage(_ text: String) async throws {
-        let (key, sessionID, model, disposed) = state.withLock { ($0.key, $0.sessionID, $0.model, $0.disposed) }
-        guard !disposed else { throw AdapterError(.invalidState, "The adapter has been disposed.") }
+        let (key, sessionID, model) = state.withLock { ($0.key, $0.sessionID, $0.model) }
+        try turns.checkNotDisposed()
         guard let key, let sessionID else { throw AdapterError(.invalidState, "The adapter has not been started.") }
-        guard channel.transition(from: [.idle, .error, .interrupted], to: .running) else {
-            throw AdapterError(.invalidState, "A turn is already running.")
-        }
-        let generation = state.withLock { s in
-            s.generation += 1
-            s.turn = Turn(generation: s.generation)
-            return s.generation
-        }
-        let task = Task { [self] in
-            await runTurn(generation, key: key, sessionID: sessionID, text: text, model: model)
-        }
-        state.withLock { s in
-            if s.turn?.generation == generation { s.turn?.task = task }
+        let stream = Mutex<EventStream?>(nil)
+        try turns.begin(onInterrupt: { [self] in
+            stream.withLock { $0 }?.close()
+            await abort(key: key, sessionID: sessionID)
+        }) { [self] in
+            await runTurn(key: key, sessionID: sessionID, text: text, model: model) { opened in
+                stream.withLock { $0 = opened }
+            }
         }
     }
 
-    private func runTurn(_ generation: Int, key: ServerKey, sessionID: String, text: String, model: String?) async {
+    /// Asks the server to abort the session's turn; a failure is reported by ``interrupt()``.
+    private func abort(key: ServerKey, sessionID: String) async {
+        guard let server = try? await pool.server(for: key) else { return }
+        do {
+            let reply = try await call(server, "POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}")
+            if reply.status != 200 {
+                abortFailure.withLock { $0 = AdapterError(.agentFailure, "OpenCode answered the abort with \(reply.status): \(reply.text.prefix(200))") }
+            }
+        } catch {
+            abortFailure.withLock { $0 = error }
+        }
+    }
+
+    private let abortFailure = Mutex<AdapterError?>(nil)
+
+    /// One turn: subscribe to the event stream, send the prompt, map events until the turn
+    /// ends, the server goes away, or the turn is interrupted (its task cancelled).
+    private func runTurn(
+        key: ServerKey, sessionID: String, text: String, model: String?,
+        opened: (EventStream) -> Void
+    ) async -> TurnOutcome {
         let server: OpenCodeServer
         let stream: EventStream
         do {
             server = try await pool.server(for: key)
             stream = try await server.endpoint.openEventStream("/event")
         } catch {
-            finish(generation, .failed("The OpenCode server is not available: \(Self.describe(error))"), emitReason: true)
-            return
+            return .failed("The OpenCode server is not available: \(Self.describe(error))")
         }
-        let registered = state.withLock { s in
-            guard s.turn?.generation == generation else { return false }
-            s.turn?.stream = stream
-            return true
-        }
-        guard registered else { stream.close(); stream.release(); return }
+        opened(stream)
+        defer { stream.close() }
+        if Task.isCancelled { return .stopped }
         let (events, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         Thread.detachNewThread {
             while let event = stream.nextEvent() { continuation.yield(event) }
@@ -143,9 +144,7 @@ final class OpenCodeAgent: ChannelBackedAdapter {
         var iterator = events.makeAsyncIterator()
         // The subscription is live once `server.connected` arrived: nothing after it is lost.
         guard let first = await iterator.next(), (try? JSONValue(parsing: first))?["type"]?.stringValue == "server.connected" else {
-            stream.close()
-            finish(generation, .failed("The \(server.placeDescription) closed the event stream before it connected."), emitReason: true)
-            return
+            return Task.isCancelled ? .stopped : .failed("The \(server.placeDescription) closed the event stream before it connected.")
         }
         let messageID = Self.newMessageID()
         var body: [String: JSONValue] = [
@@ -158,16 +157,12 @@ final class OpenCodeAgent: ChannelBackedAdapter {
         do {
             let reply = try await call(server, "POST", "/session/\(Self.percentEncoded(sessionID))/prompt_async", body: JSONValue.object(body).jsonText)
             guard reply.status == 204 || reply.status == 200 else {
-                stream.close()
-                finish(generation, .failed("OpenCode refused the prompt (\(reply.status)): \(reply.text.prefix(300))"), emitReason: true)
-                return
+                return .failed("OpenCode refused the prompt (\(reply.status)): \(reply.text.prefix(300))")
             }
         } catch {
-            stream.close()
-            finish(generation, .failed(Self.describe(error)), emitReason: true)
-            return
+            return .failed(Self.describe(error))
         }
-        let timedOut = Flag()
+        let timedOut = AtomicFlag()
         let timeout = settings.turnTimeout
         let timer = Task {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
@@ -177,50 +172,24 @@ final class OpenCodeAgent: ChannelBackedAdapter {
         defer { timer.cancel() }
         var mapper = TurnEventMapper(sessionID: sessionID, userMessageID: messageID)
         while let data = await iterator.next() {
+            if Task.isCancelled { return .stopped }
             guard let event = try? JSONValue(parsing: data) else { continue }
             let (messages, end) = mapper.handle(event)
-            for message in messages { emit(generation, message) }
-            if let end {
-                stream.close()
-                finish(generation, end, emitReason: false)
-                return
+            for message in messages { channel.emit(message) }
+            switch end {
+            case .done(let model)?: return .done(model: model)
+            case .failed?: return .errorAlreadyReported
+            case nil: continue
             }
         }
-        if Task.isCancelled { return }
+        if Task.isCancelled { return .stopped }
         if timedOut.isSet {
             _ = try? await server.endpoint.request("POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}", timeout: .seconds(5))
-            finish(generation, .failed("The turn did not finish within \(timeout) (settings.turnTimeoutSeconds); it was aborted."), emitReason: true)
-        } else {
-            _ = await server.process.waitForExit(within: .milliseconds(500))
-            let how = server.isAlive ? "closed the event stream" : "\(server.process.exitDescription)"
-            finish(generation, .failed("The \(server.placeDescription) \(how) during the turn. The end of its log:\n\(server.process.logTail(lines: 10))"), emitReason: true)
+            return .failed("The turn did not finish within \(timeout) (settings.turnTimeoutSeconds); it was aborted.")
         }
-    }
-
-    /// Emits a message of the turn `generation`, unless that turn is no longer current.
-    private func emit(_ generation: Int, _ message: ChatMessage) {
-        state.withLock { s in
-            guard s.turn?.generation == generation else { return }
-            channel.emit(message)
-        }
-    }
-
-    /// Ends the turn `generation`, unless it was interrupted or disposed first.
-    private func finish(_ generation: Int, _ end: TurnEventMapper.End, emitReason: Bool) {
-        state.withLock { s in
-            guard s.turn?.generation == generation else { return }
-            s.turn = nil
-            switch end {
-            case .done(let model):
-                var extra: [String: JSONValue] = [:]
-                if let model { extra["model"] = .string(model) }
-                channel.emit(ChatMessage(type: .done, content: "Response complete", extra: extra))
-                channel.setStatus(.idle)
-            case .failed(let reason):
-                if emitReason { channel.emit(ChatMessage(type: .error, content: reason)) }
-                channel.setStatus(.error)
-            }
-        }
+        _ = await server.process.waitForExit(within: .milliseconds(500))
+        let how = server.isAlive ? "closed the event stream" : "\(server.process.exitDescription)"
+        return .failed("The \(server.placeDescription) \(how) during the turn. The end of its log:\n\(server.process.logTail(lines: 10))")
     }
 
     func setModel(_ model: String) async throws {
@@ -228,47 +197,27 @@ final class OpenCodeAgent: ChannelBackedAdapter {
     }
 
     func interrupt() async throws {
-        let (turn, key, sessionID) = state.withLock { s in
-            defer { s.turn = nil }
-            return (s.turn, s.key, s.sessionID)
-        }
-        guard let turn else { return }
-        turn.task?.cancel()
-        turn.stream?.close()
-        var failure: AdapterError?
-        if let key, let sessionID, let server = try? await pool.server(for: key) {
-            do {
-                let reply = try await call(server, "POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}")
-                if reply.status != 200 { failure = AdapterError(.agentFailure, "OpenCode answered the abort with \(reply.status): \(reply.text.prefix(200))") }
-            } catch {
-                failure = error
-            }
-        }
-        await turn.task?.value
-        channel.setStatus(.interrupted)
+        abortFailure.withLock { $0 = nil }
+        guard await turns.interrupt() else { return }
         channel.emit(ChatMessage(type: .system, content: "Interrupted"))
-        if let failure { throw failure }
+        if let failure = abortFailure.withLock({ $0 }) { throw failure }
     }
 
     func dispose() async {
-        let (turn, key, acquired, sessionID) = state.withLock { s in
+        let (key, acquired, sessionID) = state.withLock { s in
             defer {
-                s.turn = nil
                 s.disposed = true
                 s.acquired = false
             }
-            return (s.turn, s.key, s.acquired && !s.disposed, s.sessionID)
+            return (s.key, s.acquired && !s.disposed, s.sessionID)
         }
-        if let turn {
-            turn.task?.cancel()
-            turn.stream?.close()
-            if let key, let sessionID, let server = try? await pool.server(for: key) {
+        let wasRunning = turns.isRunning
+        await turns.dispose { [self] in
+            if wasRunning, let key, let sessionID, let server = try? await pool.server(for: key) {
                 _ = try? await server.endpoint.request("POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}", timeout: .seconds(5))
             }
-            await turn.task?.value
         }
         if let key, acquired { await pool.release(key) }
-        channel.finish()
     }
 
     // MARK: - Helpers
@@ -298,13 +247,6 @@ final class OpenCodeAgent: ChannelBackedAdapter {
     static func describe(_ error: any Error) -> String {
         (error as? AdapterError)?.message ?? String(describing: error)
     }
-}
-
-/// A flag set from one task and read from another.
-final class Flag: Sendable {
-    private let value = Atomic(false)
-    func set() { value.store(true, ordering: .sequentiallyConsistent) }
-    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
 }
 
 /// The plugin's entry symbol.

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardAdapterAPI
+import SwitchboardProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +48,6 @@ final class OpenCodeServer: Sendable {
         for (name, value) in settings.environment { environment[name] = value }
         if let password = settings.password { environment["OPENCODE_SERVER_PASSWORD"] = password }
         if let username = settings.username { environment["OPENCODE_SERVER_USERNAME"] = username }
-        let log = FilePathsLite.temporaryFile("switchboard-opencode", ".log")
         let process: OwnedProcess
         let endpoint: HTTPEndpoint
         do {
@@ -59,13 +59,14 @@ final class OpenCodeServer: Sendable {
                 if settings.username != nil { arguments += ["-e", "OPENCODE_SERVER_USERNAME"] }
                 arguments += [container, "sh", "-c", #"echo "switchboard-opencode-pid $$"; exec "$0" serve --port "$1" --hostname "$2""#,
                               settings.command, String(port), address]
-                process = try OwnedProcess(settings.docker, arguments, environment: environment, directory: nil, logPath: log)
+                process = try await OwnedProcess.start(settings.docker, arguments, environment: environment, directory: nil,
+                                                       role: "docker binary", settingKey: "settings.docker")
                 endpoint = HTTPEndpoint(host: address, port: port, authorization: settings.authorization)
             } else {
                 let port = try freePort(on: settings.hostname)
-                process = try OwnedProcess(
+                process = try await OwnedProcess.start(
                     settings.command, ["serve", "--port", String(port), "--hostname", settings.hostname],
-                    environment: environment, directory: key.projectPath, logPath: log
+                    environment: environment, directory: key.projectPath, role: "opencode binary", settingKey: "settings.binary"
                 )
                 let connectHost = switch settings.hostname {
                 case "0.0.0.0": "127.0.0.1"
@@ -76,6 +77,8 @@ final class OpenCodeServer: Sendable {
             }
         } catch let failure as HTTPFailure {
             throw AdapterError(.agentFailure, "Could not start the OpenCode server: \(failure.description).")
+        } catch let error as AdapterError {
+            throw AdapterError(.agentFailure, "Could not start the OpenCode server: \(error.message)")
         }
         try await waitUntilReady(process: process, endpoint: endpoint, timeout: settings.readyTimeout)
         var remotePid: Int32?
@@ -109,18 +112,16 @@ final class OpenCodeServer: Sendable {
 
     /// The container's address on its network, from `docker inspect`.
     private static func containerAddress(_ container: String, docker: String, environment: [String: String]) async throws -> String {
-        let output = FilePathsLite.temporaryFile("switchboard-docker-inspect", ".txt")
-        defer { unlink(output) }
-        let inspect = try OwnedProcess(
+        let inspect = try await OwnedProcess.start(
             docker, ["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container],
-            environment: environment, directory: nil, logPath: output
+            environment: environment, directory: nil, role: "docker binary", settingKey: "settings.docker"
         )
         guard await inspect.waitForExit(within: .seconds(30)) else {
             await inspect.stop()
             throw AdapterError(.agentFailure, "'\(docker) inspect \(container)' did not finish within 30 seconds.")
         }
         let text = inspect.logTail(lines: 5)
-        guard inspect.exitDescription == "exited with status 0",
+        guard inspect.process.exitStatus?.isSuccess == true,
               let address = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.contains(".") || $0.contains(":") })
         else {
             throw AdapterError(.agentFailure, "Could not find the address of container '\(container)' ('\(docker) inspect' \(inspect.exitDescription)): \(text)")
@@ -160,29 +161,18 @@ final class OpenCodeServer: Sendable {
         return Int(UInt16(bigEndian: port))
     }
 
-    /// Stops the server and removes its log.
+    /// Stops the server.
     func stop() async {
         if let container = key.container, let remotePid, isAlive {
             var environment = ProcessInfo.processInfo.environment
             for (name, value) in key.settings.environment { environment[name] = value }
-            let log = FilePathsLite.temporaryFile("switchboard-docker-kill", ".log")
-            if let killer = try? OwnedProcess(key.settings.docker, ["exec", container, "kill", "-TERM", String(remotePid)],
-                                              environment: environment, directory: nil, logPath: log) {
+            if let killer = try? await OwnedProcess.start(key.settings.docker, ["exec", container, "kill", "-TERM", String(remotePid)],
+                                                          environment: environment, directory: nil,
+                                                          role: "docker binary", settingKey: "settings.docker") {
                 if !(await killer.waitForExit(within: .seconds(10))) { await killer.stop() }
             }
-            unlink(log)
             _ = await process.waitForExit(within: .seconds(3))
         }
         await process.stop()
-        unlink(process.logPath)
-    }
-}
-
-/// Temporary file names without Foundation's file APIs.
-enum FilePathsLite {
-    static func temporaryFile(_ prefix: String, _ suffix: String) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let tmp = ProcessInfo.processInfo.environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
-        return "\(tmp)/\(prefix)-\(getpid())-\(generator.next() as UInt64 % 1_000_000_000_000)\(suffix)"
     }
 }

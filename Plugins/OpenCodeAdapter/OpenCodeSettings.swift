@@ -3,70 +3,51 @@ import SwitchboardAdapterAPI
 /// The `opencode` agent's settings, read from the agent's `settings` object in the config.
 ///
 /// Every key is optional:
-/// - `command`: the `opencode` executable (default `opencode`, looked up on `PATH`);
+/// - `binary`: the `opencode` executable (default `opencode`, looked up on `PATH`);
 /// - `hostname`: the address the server binds to on the host (default `127.0.0.1`);
 /// - `username`, `password`: HTTP Basic credentials, passed to the server as
 ///   `OPENCODE_SERVER_USERNAME`/`OPENCODE_SERVER_PASSWORD` and sent with every request;
 /// - `readyTimeoutSeconds`: how long the server may take to answer (default 30);
 /// - `turnTimeoutSeconds`: how long one turn may take (default 600);
-/// - `environment`: extra environment variables for the server (and for `docker`);
+/// - `env`: extra environment variables for the server (and for `docker`);
 /// - `docker`: the docker executable for container sessions (default `docker`).
+///
+/// The keys `command` and `environment` were renamed to `binary` and `env`; the old names
+/// are refused with a message naming the new one.
 struct OpenCodeSettings: Sendable, Hashable {
+    /// The `opencode` executable (key `binary`).
     var command = "opencode"
     var hostname = "127.0.0.1"
     var username: String?
     var password: String?
     var readyTimeout: Duration = .seconds(30)
     var turnTimeout: Duration = .seconds(600)
+    /// Extra environment variables (key `env`).
     var environment: [String: String] = [:]
     var docker = "docker"
 
-    static let knownKeys = ["command", "docker", "environment", "hostname", "password", "readyTimeoutSeconds", "turnTimeoutSeconds", "username"]
+    static let knownKeys = ["binary", "docker", "env", "hostname", "password", "readyTimeoutSeconds", "turnTimeoutSeconds", "username"]
+
+    /// Keys of earlier versions, each with the key that replaced it.
+    static let renamedKeys = ["command": "binary", "environment": "env"]
 
     init() {}
 
+    /// Reads and checks the settings object.
+    /// - Throws: ``AdapterError`` (`invalidSettings`) naming the key and the problem.
     init(_ settings: JSONValue) throws(AdapterError) {
-        guard let object = settings.objectValue else {
-            throw AdapterError(.invalidSettings, "settings must be an object, not \(settings.kindDescription)")
-        }
-        if let unknown = object.keys.sorted().first(where: { !Self.knownKeys.contains($0) }) {
-            throw AdapterError(.invalidSettings, "settings.\(unknown): unknown setting (known: \(Self.knownKeys.joined(separator: ", ")))")
-        }
-        func string(_ key: String) throws(AdapterError) -> String? {
-            guard let value = object[key] else { return nil }
-            guard let text = value.stringValue, !text.isEmpty else {
-                throw AdapterError(.invalidSettings, "settings.\(key): must be a non-empty string, not \(value.kindDescription)")
-            }
-            return text
-        }
-        func seconds(_ key: String) throws(AdapterError) -> Duration? {
-            guard let value = object[key] else { return nil }
-            guard let number = value.doubleValue, number > 0, number <= 86_400 else {
-                throw AdapterError(.invalidSettings, "settings.\(key): must be a number of seconds between 0 and 86400, not \(value.jsonText)")
-            }
-            return .milliseconds(Int64(number * 1000))
-        }
-        if let value = try string("command") { command = value }
-        if let value = try string("hostname") { hostname = value }
-        if let value = try string("docker") { docker = value }
-        username = try string("username")
-        password = try string("password")
+        let r = try SettingsReader(settings, known: Self.knownKeys, renamed: Self.renamedKeys)
+        command = try r.nonEmptyString("binary") ?? command
+        hostname = try r.nonEmptyString("hostname") ?? hostname
+        docker = try r.nonEmptyString("docker") ?? docker
+        username = try r.nonEmptyString("username")
+        password = try r.nonEmptyString("password")
         if username != nil && password == nil {
-            throw AdapterError(.invalidSettings, "settings.username: needs settings.password (the server only checks credentials when a password is set)")
+            throw r.invalid("username", "needs \(r.keyPath("password")) (the server only checks credentials when a password is set)")
         }
-        if let value = try seconds("readyTimeoutSeconds") { readyTimeout = value }
-        if let value = try seconds("turnTimeoutSeconds") { turnTimeout = value }
-        if let value = object["environment"] {
-            guard let members = value.objectValue else {
-                throw AdapterError(.invalidSettings, "settings.environment: must be an object of strings, not \(value.kindDescription)")
-            }
-            for (key, member) in members {
-                guard let text = member.stringValue else {
-                    throw AdapterError(.invalidSettings, "settings.environment.\(key): must be a string, not \(member.kindDescription)")
-                }
-                environment[key] = text
-            }
-        }
+        readyTimeout = try r.seconds("readyTimeoutSeconds", in: 0...86_400) ?? readyTimeout
+        turnTimeout = try r.seconds("turnTimeoutSeconds", in: 0...86_400) ?? turnTimeout
+        environment = try r.environment("env") ?? environment
     }
 
     /// The `Authorization` header value, when a password is set.

@@ -22,58 +22,34 @@ final class ScriptedAgent: ChannelBackedAdapter {
         var script: Script
         var nextTurn = 0
         var model: String?
-        var turnTask: Task<Void, Never>?
-        var disposed = false
     }
 
-    private let channel = AdapterEventChannel()
+    let eventChannel = AdapterEventChannel()
+    private let turns: TurnRunner
     private let state: Mutex<State>
     private let loop: Bool
     private let startFailure: String?
 
-    var events: AsyncStream<AdapterEvent> { channel.events }
-    var eventChannel: AdapterEventChannel { channel }
-    var agentSessionId: String? { channel.agentSessionId }
-    var status: SessionStatus { channel.status }
-
     init(settings: JSONValue) throws {
-        guard let object = settings.objectValue else {
-            throw AdapterError(.invalidSettings, "settings must be an object, not \(settings.kindDescription)")
-        }
-        let known: Set<String> = ["script", "turns", "loop", "startFailure"]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw AdapterError(.invalidSettings, "settings.\(unknown): unknown setting (known: loop, script, startFailure, turns)")
-        }
+        let r = try SettingsReader(settings, known: ["loop", "script", "startFailure", "turns"])
         let script: Script
-        switch (object["script"], object["turns"]) {
+        switch (try r.path("script"), r.value("turns")) {
         case (let path?, nil):
-            guard let path = path.stringValue, !path.isEmpty else {
-                throw AdapterError(.invalidSettings, "settings.script: must be a file path")
-            }
             script = try Script(jsonl: try Self.readFile(path), origin: "script '\(path)'")
         case (nil, let turns?):
             guard let list = turns.arrayValue else {
-                throw AdapterError(.invalidSettings, "settings.turns: must be an array of turns")
+                throw r.invalid("turns", mustBe: "an array of turns", not: turns)
             }
-            script = try Script(turns: list, origin: "settings.turns")
+            script = try Script(turns: list, origin: r.keyPath("turns"))
         case (nil, nil):
             script = Script(echoing: ())
         case (_?, _?):
-            throw AdapterError(.invalidSettings, "settings: give either 'script' or 'turns', not both")
+            throw r.invalid("give either 'script' or 'turns', not both")
         }
-        if let value = object["loop"] {
-            guard let flag = value.boolValue else { throw AdapterError(.invalidSettings, "settings.loop: must be true or false") }
-            loop = flag
-        } else {
-            loop = object["script"] == nil && object["turns"] == nil
-        }
-        if let value = object["startFailure"] {
-            guard let reason = value.stringValue else { throw AdapterError(.invalidSettings, "settings.startFailure: must be a string") }
-            startFailure = reason
-        } else {
-            startFailure = nil
-        }
+        loop = try r.bool("loop") ?? (r.value("script") == nil && r.value("turns") == nil)
+        startFailure = try r.string("startFailure")
         state = Mutex(State(script: script))
+        turns = TurnRunner(channel: eventChannel, agentName: "scripted")
     }
 
     static func readFile(_ path: String) throws(AdapterError) -> String {
@@ -87,41 +63,33 @@ final class ScriptedAgent: ChannelBackedAdapter {
     func start(_ options: StartOptions) async throws {
         if let startFailure { throw AdapterError(.agentFailure, startFailure) }
         state.withLock { $0.model = options.model }
-        if let id = options.agentSessionId { channel.setAgentSessionId(id) }
+        if let id = options.agentSessionId { eventChannel.setAgentSessionId(id) }
     }
 
     func sendMessage(_ text: String) async throws {
-        let disposed = state.withLock { $0.disposed }
-        guard !disposed else { throw AdapterError(.invalidState, "The adapter has been disposed.") }
-        guard channel.transition(from: [.idle, .error, .interrupted], to: .running) else {
-            throw AdapterError(.invalidState, "A turn is already running.")
-        }
-        state.withLock { s in
-            let turn = s.nextTurn < s.script.turns.count
-                ? s.script.turns[s.nextTurn]
-                : (loop && !s.script.turns.isEmpty ? s.script.turns[s.nextTurn % s.script.turns.count] : nil)
-            let number = s.nextTurn + 1
-            let total = s.script.turns.count
-            s.nextTurn += 1
-            let model = s.model
-            s.turnTask = Task { [channel] in
-                guard let turn else {
-                    channel.emit(ChatMessage(type: .error, content: "The script has no turn \(number) (it has \(total))."))
-                    channel.setStatus(.error)
-                    return
-                }
-                await Self.play(turn, userText: text, model: model, channel: channel)
+        try turns.begin { [self] in
+            // The body runs only for an accepted message, one at a time: take the next turn.
+            let (turn, number, total, model) = state.withLock { s in
+                defer { s.nextTurn += 1 }
+                let turns = s.script.turns
+                let turn = s.nextTurn < turns.count
+                    ? turns[s.nextTurn]
+                    : (loop && !turns.isEmpty ? turns[s.nextTurn % turns.count] : nil)
+                return (turn, s.nextTurn + 1, turns.count, s.model)
             }
+            guard let turn else { return .failed("The script has no turn \(number) (it has \(total)).") }
+            return await Self.play(turn, userText: text, model: model, channel: eventChannel)
         }
     }
 
-    private static func play(_ turn: Script.Turn, userText: String, model: String?, channel: AdapterEventChannel) async {
+    /// Plays one turn's steps; returns how it ended (``TurnOutcome/stopped`` when cancelled).
+    private static func play(_ turn: Script.Turn, userText: String, model: String?, channel: AdapterEventChannel) async -> TurnOutcome {
         if let id = turn.agentSessionId { channel.setAgentSessionId(id) }
         for step in turn.steps {
             if step.delayMilliseconds > 0 {
-                do { try await Task.sleep(for: .milliseconds(step.delayMilliseconds)) } catch { return }
+                do { try await Task.sleep(for: .milliseconds(step.delayMilliseconds)) } catch { return .stopped }
             }
-            if Task.isCancelled { return }
+            if Task.isCancelled { return .stopped }
             var message = step.message
             message.timestamp = Timestamp.now()
             channel.emit(message)
@@ -133,18 +101,11 @@ final class ScriptedAgent: ChannelBackedAdapter {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(3600))
             }
-            return
+            return .stopped
         }
-        if Task.isCancelled { return }
-        if let failure = turn.failure {
-            channel.emit(ChatMessage(type: .error, content: failure))
-            channel.setStatus(.error)
-            return
-        }
-        var extra: [String: JSONValue] = [:]
-        if let model { extra["model"] = .string(model) }
-        channel.emit(ChatMessage(type: .done, content: "Response complete", extra: extra))
-        channel.setStatus(.idle)
+        if Task.isCancelled { return .stopped }
+        if let failure = turn.failure { return .failed(failure) }
+        return .done(model: model)
     }
 
     func setModel(_ model: String) async throws {
@@ -152,21 +113,11 @@ final class ScriptedAgent: ChannelBackedAdapter {
     }
 
     func interrupt() async throws {
-        guard let task = state.withLock({ $0.turnTask }) else { return }
-        guard channel.status == .running else { return }
-        task.cancel()
-        await task.value
-        _ = channel.transition(from: [.running], to: .interrupted)
+        await turns.interrupt()
     }
 
     func dispose() async {
-        let task = state.withLock { s in
-            s.disposed = true
-            return s.turnTask
-        }
-        task?.cancel()
-        await task?.value
-        channel.finish()
+        await turns.dispose()
     }
 }
 

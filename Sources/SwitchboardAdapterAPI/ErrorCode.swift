@@ -1,8 +1,9 @@
 /// The code of a Switchboard error: a name that can grow without breaking anyone's
-/// `switch`, tied to its error type by `Domain` so codes of different errors never mix.
+/// `switch`, tied to its error's domain by `Domain` so codes of different errors never mix.
 ///
-/// Each error type declares its codes in a constrained extension:
-/// `extension ErrorCode where Domain == AdapterError { static var invalidSettings: Self { … } }`.
+/// Each domain declares its codes in a constrained extension:
+/// `extension ErrorCode where Domain == AdapterErrorDomain { static var invalidSettings: Self { … } }`.
+/// See ``SwitchboardError``.
 public struct ErrorCode<Domain>: Sendable, Hashable, CustomStringConvertible {
     /// The code's name, e.g. `invalidSettings`.
     public let name: String

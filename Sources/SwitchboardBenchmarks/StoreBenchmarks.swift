@@ -2,6 +2,7 @@
 
 import Foundation
 import SwitchboardCore
+import SwitchboardSQLite
 
 /// What the original system paid per link at 10k sessions (it rewrote a JSON file).
 private let originalLinkAt10k = 19_000_000.0  // ns

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SwitchboardCore
+import SwitchboardSQLite
 
 /// `switchboard import-perry FILE`
 struct ImportPerry: AsyncParsableCommand {

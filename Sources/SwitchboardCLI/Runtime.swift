@@ -1,5 +1,6 @@
 import Logging
 import SwitchboardCore
+import SwitchboardSQLite
 
 /// The pieces every command that runs sessions needs, built from the configuration.
 struct Runtime {

@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardSQLite
 
 /// `switchboard sessions …`
 struct Sessions: AsyncParsableCommand {

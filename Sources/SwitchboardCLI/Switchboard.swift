@@ -4,9 +4,20 @@ import SwitchboardCore
 /// The `switchboard` command.
 @main
 struct Switchboard: AsyncParsableCommand {
+    /// This program's version.
+    static let version = "0.1.0"
+
+    /// What `--version` prints: the version, the Swift compiler that built it (Swift plugins
+    /// must be built with the same one) and the plugin ABI it speaks.
+    static var versionText: String {
+        let abi = PluginLoader.supportedABIVersions.map(String.init).joined(separator: ", ")
+        return "switchboard \(version) (\(PluginLoader.hostToolchain), plugin ABI \(abi))"
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Runs AI coding-agent sessions (Claude Code, OpenCode, Codex, …) behind one session manager.",
+        version: versionText,
         subcommands: [Serve.self, Chat.self, Agents.self, Sessions.self, Config.self, ImportPerry.self]
     )
 }

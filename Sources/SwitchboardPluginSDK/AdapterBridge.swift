@@ -69,7 +69,7 @@ final class AdapterBridge: Sendable {
         switch event {
         case .message(let message): .message(message, request: nil)
         case .status(let status, let id): .status(status, agentSessionId: id, request: nil)
-        case .error(let text): .error(text, request: nil)
+        case .error(let text): .error(AdapterError(.plugin, text), request: nil)
         }
     }
 
@@ -77,7 +77,7 @@ final class AdapterBridge: Sendable {
     func perform(_ request: UInt64, _ body: @escaping @Sendable (any AgentAdapter) async throws -> Void) -> Int32 {
         state.withLock { s in
             guard !s.disposed else {
-                sink.deliver(.failed(request: request, error: "the adapter has been disposed"))
+                sink.deliver(.failed(request: request, error: AdapterError(.invalidState, "the adapter has been disposed")))
                 return
             }
             let key = s.nextTask
@@ -87,9 +87,10 @@ final class AdapterBridge: Sendable {
                     try await body(adapter)
                     sink.deliver(.completed(request: request))
                 } catch let error as AdapterError {
-                    sink.deliver(.failed(request: request, error: error.message))
+                    // The code crosses too: the host throws the same AdapterError.
+                    sink.deliver(.failed(request: request, error: error))
                 } catch {
-                    sink.deliver(.failed(request: request, error: String(describing: error)))
+                    sink.deliver(.failed(request: request, error: AdapterError(.plugin, String(describing: error))))
                 }
                 _ = self?.state.withLock { $0.tasks.removeValue(forKey: key) }
             }

@@ -16,7 +16,9 @@ public struct PluginInfo: Sendable {
     public var displayName: String
     /// The plugin's own version.
     public var version: String
-    /// The toolchain that built it; defaults to the Swift compiler version.
+    /// The toolchain that built it; defaults to the Swift compiler's full version
+    /// (``swiftToolchain``). A host refuses a Swift plugin whose toolchain differs from its
+    /// own, so leave the default.
     public var toolchain: String
 
     public init(agentType: String, displayName: String, version: String, toolchain: String = PluginInfo.swiftToolchain) {
@@ -26,20 +28,9 @@ public struct PluginInfo: Sendable {
         self.toolchain = toolchain
     }
 
-    /// The Swift compiler this file was compiled with.
-    public static var swiftToolchain: String {
-        #if compiler(>=6.5)
-        "Swift 6.5 or later"
-        #elseif compiler(>=6.4)
-        "Swift 6.4"
-        #elseif compiler(>=6.3)
-        "Swift 6.3"
-        #elseif compiler(>=6.2)
-        "Swift 6.2"
-        #else
-        "Swift 6.1 or earlier"
-        #endif
-    }
+    /// The Swift compiler this plugin was compiled with, e.g. `Swift 6.3.1`: the same
+    /// ``SwiftToolchain/current`` the host compares it with.
+    public static var swiftToolchain: String { SwiftToolchain.current }
 }
 
 /// Exports a Swift ``AgentAdapter`` through the Switchboard C ABI.
@@ -118,6 +109,7 @@ private let createThunk: @convention(c) (
     UnsafePointer<CChar>?, Int, switchboard_event_callback?, UnsafeMutableRawPointer?,
     UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 = { settingsPointer, settingsLength, callback, context, outAdapter, outError in
+    // The host reports every create failure as `invalidSettings`, with this message.
     func fail(_ message: String) -> Int32 {
         outError?.pointee = strdup(message)
         return SWITCHBOARD_ERR_INVALID_ARGUMENT
@@ -159,7 +151,7 @@ private let startThunk: @convention(c) (OpaquePointer?, UInt64, UnsafePointer<CC
             try StartOptions(jsonBytes: UnsafeBufferPointer(start: p, count: length))
         }
     } catch {
-        b.sink.deliver(.failed(request: request, error: "start options are not valid: \(error)"))
+        b.sink.deliver(.failed(request: request, error: AdapterError(.protocolViolation, "start options are not valid: \(error)")))
         return SWITCHBOARD_OK
     }
     return b.perform(request) { try await $0.start(options) }

@@ -10,6 +10,7 @@
 
 import Foundation
 import SwitchboardCore
+import SwitchboardSQLite
 
 /// The parsed command line.
 struct WriteCommand {

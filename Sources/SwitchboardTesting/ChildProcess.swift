@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 import Synchronization
 
 /// Runs a command to completion and captures its output — for tests that drive the real
@@ -133,12 +134,7 @@ public struct ChildProcess: Sendable {
 
     /// Finds `name` on `PATH`.
     public static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        ProcessLaunch.lookUp(name, path: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
     }
 }
 

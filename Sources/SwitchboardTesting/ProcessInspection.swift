@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardProcess
 
 /// What `/proc` says about processes and descriptors: for tests that check that nothing
 /// was left behind (children, zombies, open descriptors).
@@ -19,36 +20,46 @@ public enum ProcessInspection {
 
     /// A process by id, or `nil` when there is none (not even a zombie).
     public static func process(_ pid: Int32) -> Process? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
-        else { return nil }
-        let name = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 4, let state = fields[0].first,
-              let parent = Int32(fields[1]), let group = Int32(fields[2])
-        else { return nil }
-        return Process(pid: pid, parent: parent, processGroup: group, state: state, name: name)
+        ProcessStat.read(pid).map(process)
     }
 
-    /// Every process whose parent is `parent` (this process by default), zombies included.
+    private static func process(_ stat: ProcessStat) -> Process {
+        Process(pid: stat.pid, parent: stat.parent, processGroup: stat.group, state: stat.state, name: stat.command)
+    }
+
+    /// Every process whose parent is `parent` (this process by default), zombies included,
+    /// ``ProcessGuardian`` helpers left out.
     public static func children(of parent: Int32 = getpid()) -> [Process] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.compactMap(process).filter { $0.parent == parent }.sorted { $0.pid < $1.pid }
+        ProcessStat.all().filter { $0.parent == parent && !ProcessStat.isGuardian($0.pid) }.map(process).sorted { $0.pid < $1.pid }
     }
 
     /// Every process in process group `group`.
     public static func members(ofGroup group: Int32) -> [Process] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.compactMap(process).filter { $0.processGroup == group }
+        ProcessStat.all().filter { $0.group == group }.map(process)
     }
 
-    /// This process's open descriptors and what each refers to (`pipe:[123]`, a path, …).
+    /// The pipes through which this process's ``ProcessGuardian`` helpers listen (`pipe:[…]`):
+    /// they stay open for the life of the plugin image, so descriptor checks leave them out.
+    public static func guardianPipes(of parent: Int32 = getpid()) -> Set<String> {
+        var pipes: Set<String> = []
+        for stat in ProcessStat.all() where stat.parent == parent && ProcessStat.isGuardian(stat.pid) {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(stat.pid)/fd/0") {
+                pipes.insert(target)
+            }
+        }
+        return pipes
+    }
+
+    /// This process's open descriptors and what each refers to (`pipe:[123]`, a path, …),
+    /// the write ends of ``guardianPipes(of:)`` left out.
     public static func openDescriptors() -> [Int32: String] {
+        let guardians = guardianPipes()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         var result: [Int32: String] = [:]
         for entry in entries {
             guard let fd = Int32(entry) else { continue }
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)") {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
+               !guardians.contains(target) {
                 result[fd] = target
             }
         }

@@ -154,7 +154,7 @@ extension ClaudeCLITests {
         func interruptEscalation() async throws {
             try await ClaudeTestbed.run { bed in
                 bed.api.enqueue(.text("Noted."), .slow(), .text("Resumed."))
-                let manager = try bed.manager(settings: bed.settings(["interruptGraceMs": .int(300)]))
+                let manager = try bed.manager(settings: bed.settings(["interruptGraceSeconds": .number("0.3")]))
                 let session = try await bed.open(manager)
                 try await bed.turn(manager, session, "Remember: 9")
                 let mark = session.client.received.count
@@ -183,7 +183,7 @@ extension ClaudeCLITests {
         @Test("Dispose escalates to SIGTERM and SIGKILL for a process that does not exit on stdin EOF")
         func disposeEscalation() async throws {
             try await ClaudeTestbed.run { bed in
-                let manager = try bed.manager(settings: bed.settings(["shutdownGraceMs": .int(300)]))
+                let manager = try bed.manager(settings: bed.settings(["shutdownGraceSeconds": .number("0.3")]))
                 let session = try await bed.open(manager)
                 try await bed.turn(manager, session, "Hello")
                 let process = try #require(ClaudeTestbed.claudeChildren().first)

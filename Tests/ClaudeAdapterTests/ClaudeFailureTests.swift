@@ -13,7 +13,7 @@ extension ClaudeCLITests {
         func binaryNotFound() async throws {
             try await ClaudeTestbed.run { bed in
                 let manager = try bed.manager(settings: bed.settings(["binary": .string("/nonexistent/bin/claude")]))
-                await #expect(throws: AdapterError(.plugin, "The claude binary '/nonexistent/bin/claude' does not exist (set by settings.binary in the config).")) {
+                await #expect(throws: AdapterError(.agentFailure, "The claude binary '/nonexistent/bin/claude' does not exist (set by settings.binary in the config).")) {
                     try await bed.open(manager)
                 }
                 #expect(await manager.list().isEmpty)

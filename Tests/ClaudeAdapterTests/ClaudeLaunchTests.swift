@@ -1,5 +1,6 @@
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardProcess
 @testable import ClaudeAdapter
 
 /// Settings validation and the command line, as values.
@@ -44,7 +45,7 @@ struct ClaudeLaunchTests {
     @Test("Container mode: docker exec -i -u -w, variables passed by name, then claude and its arguments")
     func containerMode() throws {
         let settings = try Self.settings(#"""
-        {"dockerBinary":"/usr/bin/docker","containerUser":"dev","isSandbox":true,"env":{"ANTHROPIC_API_KEY":"secret","HOME":"/home/dev"}}
+        {"docker":"/usr/bin/docker","containerUser":"dev","isSandbox":true,"env":{"ANTHROPIC_API_KEY":"secret","HOME":"/home/dev"}}
         """#)
         let launch = ClaudeLaunch.make(
             settings: settings, options: StartOptions(workspaceName: "alpha", containerName: "workspace-alpha"),
@@ -68,10 +69,10 @@ struct ClaudeLaunchTests {
         #expect(throws: AdapterError(.agentFailure, "The claude binary '/nonexistent/claude' does not exist (set by settings.binary in the config).")) {
             try absolute.resolvedProgram()
         }
-        let onPath = ClaudeLaunch.make(settings: try Self.settings(#"{"dockerBinary":"no-such-docker"}"#),
+        let onPath = ClaudeLaunch.make(settings: try Self.settings(#"{"docker":"no-such-docker"}"#),
                                        options: StartOptions(workspaceName: "w", containerName: "c"),
                                        model: nil, resume: nil, hostEnvironment: ["PATH": "/nonexistent"])
-        #expect(throws: AdapterError(.agentFailure, "The docker binary 'no-such-docker' was not found on PATH (/nonexistent); set settings.dockerBinary in the config to its full path.")) {
+        #expect(throws: AdapterError(.agentFailure, "The docker binary 'no-such-docker' was not found on PATH (/nonexistent); set settings.docker in the config to its full path.")) {
             try onPath.resolvedProgram()
         }
         let found = ClaudeLaunch.make(settings: try Self.settings(#"{"binary":"sh"}"#),
@@ -82,7 +83,7 @@ struct ClaudeLaunchTests {
 
     @Test("Bad settings are refused with the key and the reason", arguments: [
         (#"[]"#, "settings: must be an object, not an array"),
-        (#"{"binnary":"x"}"#, "settings.binnary: unknown setting (known: binary, containerBinary, containerUser, containerWorkdir, dangerouslySkipPermissions, dockerBinary, env, extraArgs, interruptGraceMs, isSandbox, permissionMode, shutdownGraceMs)"),
+        (#"{"binnary":"x"}"#, "settings.binnary: unknown setting (known: binary, containerBinary, containerUser, containerWorkdir, dangerouslySkipPermissions, docker, env, extraArgs, interruptGraceSeconds, isSandbox, permissionMode, shutdownGraceSeconds)"),
         (#"{"binary":""}"#, "settings.binary: must be a non-empty string, not an empty string"),
         (#"{"isSandbox":"yes"}"#, "settings.isSandbox: must be true or false, not a string"),
         (#"{"extraArgs":"--x"}"#, "settings.extraArgs: must be an array of strings, not a string"),
@@ -90,7 +91,10 @@ struct ClaudeLaunchTests {
         (#"{"env":{"A":1}}"#, "settings.env.A: must be a string, not a number"),
         (#"{"env":{"A=B":"x"}}"#, "settings.env: 'A=B' is not a valid environment variable name"),
         (#"{"permissionMode":"plan; rm -rf"}"#, "settings.permissionMode: 'plan; rm -rf' is not a permission mode (e.g. default, acceptEdits, plan, bypassPermissions)"),
-        (#"{"interruptGraceMs":-1}"#, "settings.interruptGraceMs: must be a whole number of milliseconds from 0 to 600000"),
+        (#"{"interruptGraceSeconds":-1}"#, "settings.interruptGraceSeconds: must be a number of seconds from 0 to 600, not -1"),
+        (#"{"interruptGraceMs":300}"#, "settings.interruptGraceMs: renamed to 'interruptGraceSeconds'"),
+        (#"{"shutdownGraceMs":300}"#, "settings.shutdownGraceMs: renamed to 'shutdownGraceSeconds'"),
+        (#"{"dockerBinary":"docker"}"#, "settings.dockerBinary: renamed to 'docker'"),
     ])
     func badSettings(json: String, message: String) throws {
         #expect(throws: AdapterError(.invalidSettings, message)) { try Self.settings(json) }

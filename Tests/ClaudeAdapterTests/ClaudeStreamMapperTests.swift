@@ -135,28 +135,4 @@ struct ClaudeStreamMapperTests {
         #expect(mapper.map(#"{"type":"control_response","response":{"subtype":"error","request_id":"m-1","error":"nope"}}"#)
                 == [.controlResponse(requestId: "m-1", error: "nope")])
     }
-
-    @Test("Lines are split at newlines only, however the bytes arrive")
-    func lineSplitting() {
-        let text = "{\"a\":\"x\u{2028}y\"}\r\n{\"b\":2}\n\npartial"
-        let bytes = Array(text.utf8)
-        for chunkSize in [1, 2, 3, 7, bytes.count] {
-            var splitter = LineSplitter()
-            var lines: [String] = []
-            var start = 0
-            while start < bytes.count {
-                let end = min(bytes.count, start + chunkSize)
-                bytes[start..<end].withUnsafeBytes { splitter.feed($0) { lines.append(String(decoding: $0, as: UTF8.self)) } }
-                start = end
-            }
-            splitter.finish { lines.append(String(decoding: $0, as: UTF8.self)) }
-            #expect(lines == ["{\"a\":\"x\u{2028}y\"}", "{\"b\":2}", "", "partial"], "chunk size \(chunkSize)")
-        }
-        var small = LineSplitter(maxLineLength: 4)
-        var kept: [String] = []
-        Array("toolong\nok\nlongeragain".utf8).withUnsafeBytes { small.feed($0) { kept.append(String(decoding: $0, as: UTF8.self)) } }
-        small.finish { kept.append(String(decoding: $0, as: UTF8.self)) }
-        #expect(kept == ["ok"])
-        #expect(small.droppedLineCount == 2)
-    }
 }

@@ -66,8 +66,8 @@ struct ClaudeTestbed: Sendable {
         var settings: [String: JSONValue] = [
             "binary": .string(claude),
             "env": .object(env),
-            "interruptGraceMs": .int(3000),
-            "shutdownGraceMs": .int(3000),
+            "interruptGraceSeconds": .int(3),
+            "shutdownGraceSeconds": .int(3),
         ]
         for (key, value) in extra { settings[key] = value }
         return .object(settings)

@@ -63,14 +63,52 @@ struct WireCodecTests {
         PluginEvent.message(ChatMessage(type: .done, content: "Response complete", timestamp: "t"), request: nil),
         PluginEvent.status(.running, agentSessionId: "abc", request: nil),
         PluginEvent.status(.interrupted, agentSessionId: nil, request: 9),
-        PluginEvent.error("boom \"quoted\"", request: nil),
+        PluginEvent.error(AdapterError(.plugin, "boom \"quoted\""), request: nil),
+        PluginEvent.error(AdapterError(.agentFailure, "claude exited"), request: 4),
         PluginEvent.completed(request: 18_446_744_073_709_551_615),
-        PluginEvent.failed(request: 2, error: "Codex adapter not yet implemented"),
+        PluginEvent.failed(request: 2, error: AdapterError(.notImplemented, "Codex adapter not yet implemented")),
+        PluginEvent.failed(request: 5, error: AdapterError(.plugin, "no code")),
+        PluginEvent.failed(request: 6, error: AdapterError(AdapterError.Code("someFutureCode_2"), "a code this host does not know")),
     ])
     func eventRoundTrip(event: PluginEvent) throws {
         var bytes = Array(event.jsonText.utf8)
         let back = try bytes.withUnsafeMutableBufferPointer { try PluginEvent(jsonBytes: UnsafeBufferPointer($0)) }
         #expect(back == event)
+    }
+
+    @Test("An error's code is written as 'code', and 'plugin' (the default) is left out")
+    func errorCodeOnTheWire() {
+        #expect(PluginEvent.failed(request: 3, error: AdapterError(.invalidState, "A turn is already running.")).jsonText
+            == #"{"event":"failed","request":3,"error":"A turn is already running.","code":"invalidState"}"#)
+        #expect(PluginEvent.error(AdapterError(.agentFailure, "died"), request: nil).jsonText
+            == #"{"event":"error","error":"died","code":"agentFailure"}"#)
+        #expect(PluginEvent.failed(request: 3, error: AdapterError(.plugin, "x")).jsonText
+            == #"{"event":"failed","request":3,"error":"x"}"#)
+    }
+
+    @Test("A missing, malformed or mistyped 'code' reads as 'plugin'", arguments: [
+        (#"{"event":"failed","request":1,"error":"e"}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":"invalidSettings"}"#, "invalidSettings"),
+        (#"{"code":"notFound","event":"failed","request":1,"error":"e"}"#, "notFound"),
+        (#"{"event":"failed","request":1,"error":"e","code":"not a code"}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":""}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":"9lives"}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":"\#(String(repeating: "a", count: 65))"}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":42}"#, "plugin"),
+        (#"{"event":"failed","request":1,"error":"e","code":{"name":"invalidState"}}"#, "plugin"),
+        (#"{"event":"error","error":"e","code":"agentFailure"}"#, "agentFailure"),
+        (#"{"event":"error","error":"e","code":null}"#, "plugin"),
+    ])
+    func errorCodeReading(text: String, code: String) throws {
+        var bytes = Array(text.utf8)
+        let event = try bytes.withUnsafeMutableBufferPointer { try PluginEvent(jsonBytes: UnsafeBufferPointer($0)) }
+        switch event {
+        case .failed(_, let error), .error(let error, _):
+            #expect(error.code.name == code)
+            #expect(error.message == "e")
+        default:
+            Issue.record("read as \(event)")
+        }
     }
 
     @Test("Malformed events are errors that say what is wrong", arguments: [

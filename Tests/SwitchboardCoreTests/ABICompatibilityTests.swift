@@ -80,7 +80,7 @@ struct ABICompatibilityTests {
     @Test("abi_version 2 in a v1 entry is refused, naming both versions")
     func abiVersionTwo() throws {
         let path = try Fixtures.plugin("abi2", ["ABI_VERSION=2"])
-        #expect(throws: PluginLoadError(.unsupportedABIVersion, path: path, message: "Plugin '\(path)' was built for ABI 2; this host speaks ABI 1.")) {
+        #expect(throws: PluginLoadError(.unsupportedABIVersion, "Plugin '\(path)' was built for ABI 2; this host speaks ABI 1.")) {
             try PluginLoader.load(path)
         }
     }
@@ -88,7 +88,7 @@ struct ABICompatibilityTests {
     @Test("A file exporting only switchboard_plugin_v2 is refused, naming both versions")
     func v2EntryOnly() throws {
         let path = try Fixtures.plugin("v2only", ["V2_ONLY"])
-        #expect(throws: PluginLoadError(.unsupportedABIVersion, path: path, message: "Plugin '\(path)' was built for ABI 2 (it exports 'switchboard_plugin_v2'); this host speaks ABI 1.")) {
+        #expect(throws: PluginLoadError(.unsupportedABIVersion, "Plugin '\(path)' was built for ABI 2 (it exports 'switchboard_plugin_v2'); this host speaks ABI 1.")) {
             try PluginLoader.load(path)
         }
     }
@@ -103,7 +103,7 @@ struct ABICompatibilityTests {
     @Test("A descriptor one field short of v1 is refused")
     func oneFieldShort() throws {
         let path = try Fixtures.plugin("short", ["STRUCT_SIZE=96"])
-        #expect(throws: PluginLoadError(.descriptorTooSmall, path: path, message: "Plugin '\(path)' has a descriptor of 96 bytes; ABI 1 needs at least 104.")) {
+        #expect(throws: PluginLoadError(.descriptorTooSmall, "Plugin '\(path)' has a descriptor of 96 bytes; ABI 1 needs at least 104.")) {
             try PluginLoader.load(path)
         }
     }

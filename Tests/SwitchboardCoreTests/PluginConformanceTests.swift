@@ -66,7 +66,7 @@ struct PluginConformanceTests {
         print(report)
         #expect(report.summary == "4 passed, 0 failed, 5 not applicable", "\(report)")
         #expect(report[.turnEnds]?.message == Self.codexReason)
-        #expect(report[.errorsAreEvents]?.message.hasPrefix("A failed start threw \"Codex adapter not yet implemented (code plugin)\"") == true)
+        #expect(report[.errorsAreEvents]?.message.hasPrefix("A failed start threw \"Codex adapter not yet implemented (code notImplemented)\"") == true)
         #expect(report[.dispose]?.message.hasPrefix("Disposed after a failed start") == true)
     }
 }

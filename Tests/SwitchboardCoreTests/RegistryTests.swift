@@ -141,7 +141,7 @@ struct PluginCatalogTests {
         await adapter.dispose()
         // Errors name the type the adapter serves, not the one the plugin declares.
         let broken = PluginCatalog.load(try Self.config(#"{"agents":{"claude":{"plugin":"libScriptedAdapter.so","settings":{"loop":1}}}}"#, in: dir))
-        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create an adapter for 'claude': settings.loop: must be true or false")) {
+        #expect(throws: AdapterError(.invalidSettings, "Plugin 'libScriptedAdapter.so' could not create an adapter for 'claude': settings.loop: must be true or false, not a number")) {
             _ = try broken.registry.makeAdapter(for: "claude")
         }
     }

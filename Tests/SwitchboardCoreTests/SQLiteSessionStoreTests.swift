@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardCore
+import SwitchboardSQLite
 import SwitchboardTesting
 
 @Suite("SQLite session store")

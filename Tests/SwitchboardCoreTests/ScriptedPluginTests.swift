@@ -75,7 +75,7 @@ struct ScriptedPluginTests {
         try await adapter.start(StartOptions(workspaceName: "w"))
         try await adapter.sendMessage("hang")
         try await log.waitForStatus(.running)
-        await #expect(throws: AdapterError(.plugin, "A turn is already running.")) {
+        await #expect(throws: AdapterError(.invalidState, "A turn is already running.")) {
             try await adapter.sendMessage("again")
         }
         try await adapter.interrupt()
@@ -137,7 +137,7 @@ struct ScriptedPluginTests {
     @Test("Malformed settings are a clear error at create", arguments: [
         (#"{"script":"a","turns":[]}"#, "settings: give either 'script' or 'turns', not both"),
         (#"{"turns":[],"colour":"red"}"#, "settings.colour: unknown setting (known: loop, script, startFailure, turns)"),
-        (#"{"turns":"no"}"#, "settings.turns: must be an array of turns"),
+        (#"{"turns":"no"}"#, "settings.turns: must be an array of turns, not a string"),
         (#"{"turns":[{"hang":"yes"}]}"#, "settings.turns[0]: 'hang' must be true or false"),
         (#"{"script":"/nonexistent/script.jsonl"}"#, "settings.script: cannot read '/nonexistent/script.jsonl': No such file or directory"),
     ])
@@ -165,7 +165,7 @@ struct ScriptedPluginTests {
     @Test("A start failure reaches the caller")
     func startFailure() async throws {
         let adapter = try Self.adapter(.object(["turns": .array([]), "startFailure": .string("no such container")]))
-        await #expect(throws: AdapterError(.plugin, "no such container")) {
+        await #expect(throws: AdapterError(.agentFailure, "no such container")) {
             try await adapter.start(StartOptions(workspaceName: "w"))
         }
         await adapter.dispose()
@@ -197,7 +197,7 @@ struct CodexPlaceholderTests {
         #expect(plugin.agentType == "codex")
         let adapter = try PluginAdapter(plugin: plugin, settings: .object([:]))
         let log = AdapterEventLog(adapter)
-        await #expect(throws: AdapterError(.plugin, "Codex adapter not yet implemented")) {
+        await #expect(throws: AdapterError(.notImplemented, "Codex adapter not yet implemented")) {
             try await adapter.start(StartOptions(workspaceName: "w"))
         }
         await adapter.dispose()

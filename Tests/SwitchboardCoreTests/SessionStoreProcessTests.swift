@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchboardCore
+import SwitchboardSQLite
 import SwitchboardTesting
 
 /// The SQLite store shared by several processes, and processes killed mid-write.

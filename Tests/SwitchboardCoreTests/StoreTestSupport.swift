@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardSQLite
 import SwitchboardTesting
 
 /// The stores every protocol test runs against.

@@ -24,10 +24,9 @@ final class LiveDaemon: Sendable {
         let config = try dir.write("config.json", """
         {"stateDirectory": "state", "pluginDirectories": ["\(BuildProducts.directory)"], "agents": \(agents)\(extraConfig)}
         """)
-        process = try SpawnedProcess(
+        process = try await SpawnedProcess.start(
             BuildProducts.executable("switchboard"),
-            ["serve", "--config", config, "--port", "0"] + arguments,
-            stderrPath: dir.path + "/serve-\(UUID().uuidString.prefix(8)).log"
+            ["serve", "--config", config, "--port", "0"] + arguments
         )
         let line: String
         do {

@@ -15,7 +15,13 @@
  * Payloads
  *   Everything structured crosses as UTF-8 JSON with an explicit byte length (never relying
  *   on a terminating NUL). Settings and start options go host -> plugin; events go
- *   plugin -> host through the event callback. Docs/WritingAnAdapter.md lists the shapes.
+ *   plugin -> host through the event callback. Keys marked ? may be absent (or null).
+ *
+ *   Settings (create): the plugin's own object from the host's config, untouched; "{}".
+ *   Start options (start):
+ *     {"workspaceName":"w","isHost":false,"containerName"?:"c","agentSessionId"?:"resume-id",
+ *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use"}
+ *   send_message and set_model take plain UTF-8 text, not JSON.
  *
  * Requests and completion
  *   Every call returns promptly. Work that takes time (starting an agent, a whole turn)
@@ -26,11 +32,29 @@
  *   The integer return of a call is for transport failures only (a NULL handle, a call
  *   after dispose): SWITCHBOARD_OK means "accepted, an outcome event will follow".
  *
- * Events (plugin -> host), one JSON object per callback:
- *   {"event":"message","message":{"type":"assistant","content":"...","timestamp":"..."}}
- *   {"event":"status","status":"running|idle|error|interrupted","agentSessionId":"..."}
- *   {"event":"error","error":"..."}
- *   {"event":"completed"|"failed", "request":N, ...}
+ * Events (plugin -> host), one JSON object per callback; every kind may carry "request"?:N.
+ *   {"event":"message","message":{MESSAGE}}
+ *       MESSAGE: "type": "assistant" | "user" | "system" | "tool_use" | "tool_result" |
+ *                        "error" | "done"   (a turn ends with "done" or "error")
+ *                "content": text (a reply delta, a tool's input or output, a notice),
+ *                "timestamp": ISO-8601 UTC with milliseconds, "2026-01-01T00:00:00.000Z",
+ *                "messageId"?: the reply's id (streamed deltas share one),
+ *                "toolName"?: on tool_use,  "toolId"?: on tool_use and tool_result,
+ *                any other key is passed to clients as is (e.g. "model", "isError", "usage").
+ *   {"event":"status","status":"idle"|"running"|"error"|"interrupted","agentSessionId"?:"..."}
+ *       "agentSessionId" is the agent's own session id (to resume), once known.
+ *   {"event":"error","error":"sentence","code"?:"agentFailure"}
+ *       a failure outside any request (the agent died); the session ends the turn in error.
+ *       "code" as on failed (this host shows an error event's text only).
+ *   {"event":"completed","request":N}
+ *   {"event":"failed","request":N,"error":"sentence","code"?:"invalidState"}
+ *       "code" is optional: a short identifier (1-64 ASCII letters, digits, '_', starting
+ *       with a letter); absent or malformed means "plugin". The host raises the request's
+ *       error with this code. Codes: invalidSettings (unusable settings), invalidState (not
+ *       allowed now, e.g. a second message while a turn runs), agentFailure (the agent's
+ *       process or server failed), notImplemented, protocolViolation (a broken contract),
+ *       plugin (anything else). More may be added; a host passes on a code it does not know.
+ *   A failed `create` returns non-zero with `*out_error`; the host reports it as invalidSettings.
  *
  * Buffer ownership
  *   - Pointers the host passes in (settings, options, text) are valid only for the duration
@@ -111,7 +135,11 @@ typedef struct switchboard_plugin_descriptor {
     const char *display_name;
     /** The plugin's own version, e.g. "1.2.0". */
     const char *plugin_version;
-    /** The toolchain that built it, e.g. "Swift 6.3.1" or "gcc 12.2.0". */
+    /**
+     * The toolchain that built it, e.g. "Swift 6.3.1" or "gcc 12.2.0". Swift has no stable
+     * ABI on Linux: a host refuses a plugin whose toolchain starts with "Swift " and is not
+     * exactly the host's own (same compiler version). Other toolchains are not checked.
+     */
     const char *toolchain;
 
     /**
@@ -161,8 +189,11 @@ typedef struct switchboard_plugin_descriptor {
  * The size of the version-1 descriptor: the end of its last v1 field, `free_buffer` (104 bytes
  * on 64-bit Linux). The smallest `struct_size` a host accepts; it does not grow when fields are
  * appended (plugins set `struct_size` to sizeof(switchboard_plugin_descriptor), not to this).
+ * Inline, so a plugin that calls it needs nothing from the host to link.
  */
-size_t switchboard_descriptor_v1_size(void);
+static inline size_t switchboard_descriptor_v1_size(void) {
+    return offsetof(switchboard_plugin_descriptor, free_buffer) + sizeof(void (*)(void *));
+}
 
 /** The type of the entry symbol. */
 typedef const switchboard_plugin_descriptor *(*switchboard_plugin_entry_v1)(void);

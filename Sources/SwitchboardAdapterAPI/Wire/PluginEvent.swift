@@ -5,18 +5,21 @@
 /// {"event":"status","status":"running","agentSessionId":"abc"}
 /// {"event":"error","error":"claude exited with code 1"}
 /// {"event":"completed","request":3}
-/// {"event":"failed","request":3,"error":"Codex adapter not yet implemented"}
+/// {"event":"failed","request":3,"error":"Codex adapter not yet implemented","code":"notImplemented"}
 /// ```
 ///
 /// `request` ties an event to the host request it answers; it is optional except on
-/// `completed` and `failed`. The plugin SDK writes these, the host reads them; a plugin in
-/// another language writes the same text (see `switchboard_abi.h`).
+/// `completed` and `failed`. `error` and `failed` carry an ``AdapterError``: its message as
+/// `error` and its code as the optional `code` — a short identifier (1 to 64 ASCII letters,
+/// digits and `_`, starting with a letter). A missing or malformed `code` reads as
+/// ``ErrorCode/plugin``, and `plugin` is not written. The plugin SDK writes these, the host
+/// reads them; a plugin in another language writes the same text (see `switchboard_abi.h`).
 public enum PluginEvent: Sendable, Hashable {
     case message(ChatMessage, request: UInt64?)
     case status(SessionStatus, agentSessionId: String?, request: UInt64?)
-    case error(String, request: UInt64?)
+    case error(AdapterError, request: UInt64?)
     case completed(request: UInt64)
-    case failed(request: UInt64, error: String)
+    case failed(request: UInt64, error: AdapterError)
 }
 
 extension PluginEvent {
@@ -38,19 +41,17 @@ extension PluginEvent {
                 w.appendRaw(",\"agentSessionId\":")
                 w.appendString(agentSessionId)
             }
-        case .error(let text, let request):
+        case .error(let error, let request):
             w.appendRaw("{\"event\":\"error\"")
             Self.writeRequest(request, to: &w)
-            w.appendRaw(",\"error\":")
-            w.appendString(text)
+            Self.writeError(error, to: &w)
         case .completed(let request):
             w.appendRaw("{\"event\":\"completed\"")
             Self.writeRequest(request, to: &w)
-        case .failed(let request, let text):
+        case .failed(let request, let error):
             w.appendRaw("{\"event\":\"failed\"")
             Self.writeRequest(request, to: &w)
-            w.appendRaw(",\"error\":")
-            w.appendString(text)
+            Self.writeError(error, to: &w)
         }
         w.appendByte(UInt8(ascii: "}"))
     }
@@ -59,6 +60,15 @@ extension PluginEvent {
         guard let request else { return }
         w.appendRaw(",\"request\":")
         w.appendInt(request)
+    }
+
+    /// `"error":"<message>"`, and `"code":"<code>"` unless the code is `plugin` (the default).
+    private static func writeError(_ error: AdapterError, to w: inout JSONWriter) {
+        w.appendRaw(",\"error\":")
+        w.appendString(error.message)
+        guard error.code != .plugin else { return }
+        w.appendRaw(",\"code\":")
+        w.appendString(error.code.name)
     }
 
     /// The event as JSON text.
@@ -79,6 +89,7 @@ extension PluginEvent {
         var status: SessionStatus?
         var agentSessionId: String?
         var errorText: String?
+        var code: AdapterError.Code?
         try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
             case "event": kind = try Kind.read(from: &r)
@@ -90,6 +101,9 @@ extension PluginEvent {
                 status = s
             case "agentSessionId": agentSessionId = try r.readOptionalString()
             case "error": errorText = try r.readString()
+            case "code":
+                // Optional: anything but a short identifier is ignored (the code is `plugin`).
+                if r.peek() == UInt8(ascii: "\"") { code = AdapterError.Code(wireName: try r.readString()) } else { try r.skipValue() }
             default: try r.skipValue()
             }
         }
@@ -106,13 +120,13 @@ extension PluginEvent {
             self = .status(status, agentSessionId: agentSessionId, request: request)
         case .error:
             guard let errorText else { throw missing("error") }
-            self = .error(errorText, request: request)
+            self = .error(AdapterError(code ?? .plugin, errorText), request: request)
         case .completed:
             guard let request else { throw missing("request") }
             self = .completed(request: request)
         case .failed:
             guard let request else { throw missing("request") }
-            self = .failed(request: request, error: errorText ?? "the plugin gave no reason")
+            self = .failed(request: request, error: AdapterError(code ?? .plugin, errorText ?? "the plugin gave no reason"))
         case nil:
             throw JSONError(offset: 0, reason: "object has no 'event' field")
         }

@@ -76,12 +76,15 @@ final class PluginHostContext: Sendable {
                 return s.agentSessionId
             }
             continuation.yield(.status(status, agentSessionId: id))
-        case .error(let text, _):
-            continuation.yield(.error(text))
+        case .error(let error, _):
+            // An `error` event's code is read but not kept: `AdapterEvent.error` is text,
+            // and the session manager treats every error outside a request alike.
+            continuation.yield(.error(error.message))
         case .completed(let request):
             if !complete(request, with: nil) { reject("a completion for request \(request), which is not pending") }
-        case .failed(let request, let text):
-            if !complete(request, with: AdapterError(.plugin, text)) {
+        case .failed(let request, let error):
+            // The plugin's code (or `plugin` when it sent none) and message, as thrown.
+            if !complete(request, with: error) {
                 reject("a failure for request \(request), which is not pending")
             }
         }

@@ -60,6 +60,21 @@ public enum PluginLoader {
     /// when fields are appended to the header.
     public static var minimumDescriptorSize: Int { switchboard_descriptor_v1_size() }
 
+    /// The Swift compiler that built this host, e.g. `Swift 6.3.1`. A plugin whose
+    /// descriptor names another Swift compiler is refused (see ``toolchainProblem(_:)``).
+    public static var hostToolchain: String { SwiftToolchain.current }
+
+    /// Why a plugin built with `toolchain` cannot run in this host, or `nil` when it can.
+    ///
+    /// Swift has no stable ABI on Linux, so a Swift plugin (toolchain `Swift …`) must come
+    /// from exactly the host's compiler version; other toolchains (a C plugin's `gcc 12.2.0`)
+    /// do not use the Swift runtime and always pass.
+    public static func toolchainProblem(_ toolchain: String) -> String? {
+        let host = hostToolchain
+        guard SwiftToolchain.isSwift(toolchain), toolchain != host else { return nil }
+        return "was built with \(toolchain); this switchboard runs \(host). Rebuild the plugin with \(host)."
+    }
+
     private static let cache = Mutex<[String: LoadedPlugin]>([:])
 
     /// A copy of the plugin's descriptor in the host's layout `Host`: the plugin's first
@@ -89,7 +104,7 @@ public enum PluginLoader {
 
     private static func open(_ path: String) throws(PluginLoadError) -> LoadedPlugin {
         func fail(_ code: PluginLoadError.Code, _ reason: String) -> PluginLoadError {
-            PluginLoadError(code, path: path, message: "Plugin '\(path)' \(reason)")
+            PluginLoadError(code, "Plugin '\(path)' \(reason)")
         }
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -154,12 +169,16 @@ public enum PluginLoader {
         func string(_ p: UnsafePointer<CChar>?, _ fallback: String) -> String {
             p.map { String(cString: $0) } ?? fallback
         }
+        let toolchain = string(d.toolchain, "unknown")
+        if let problem = toolchainProblem(toolchain) {
+            throw fail(.toolchainMismatch, problem)
+        }
         return LoadedPlugin(
             path: path,
             agentType: agentType,
             displayName: string(d.display_name, agentType),
             pluginVersion: string(d.plugin_version, "unknown"),
-            toolchain: string(d.toolchain, "unknown"),
+            toolchain: toolchain,
             abiVersion: abi,
             structSize: size,
             descriptor: DescriptorPointer(pointer: descriptor, table: d)

@@ -83,23 +83,15 @@ public final class AgentRegistry: Sendable {
     }
 }
 
+/// The domain of ``RegistryError``: failures of the agent registry.
+public enum RegistryErrorDomain {}
+
 /// A registry failure.
-public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure; new codes may be added.
-    public typealias Code = ErrorCode<RegistryError>
+public typealias RegistryError = SwitchboardError<RegistryErrorDomain>
 
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
-
-extension ErrorCode where Domain == RegistryError {
+extension ErrorCode where Domain == RegistryErrorDomain {
+    /// No registration serves the agent type.
     public static var unknownAgentType: Self { Self("unknownAgentType") }
+    /// The agent type is not a valid name.
     public static var invalidAgentType: Self { Self("invalidAgentType") }
 }

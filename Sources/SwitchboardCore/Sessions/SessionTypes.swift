@@ -86,32 +86,29 @@ public struct SessionStartOptions: Sendable, Hashable {
     }
 }
 
+/// The domain of ``SessionError``: failures of the session manager.
+public enum SessionErrorDomain {}
+
 /// A session manager failure with the message clients see.
-public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure; new codes may be added.
-    public typealias Code = ErrorCode<SessionError>
+public typealias SessionError = SwitchboardError<SessionErrorDomain>
 
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-
+extension SwitchboardError where Domain == SessionErrorDomain {
     static func notFound(_ id: String) -> SessionError { SessionError(.notFound, "Session not found: \(id)") }
-    static let busy = SessionError(.busy, "Session is already processing a message")
+    static var busy: SessionError { SessionError(.busy, "Session is already processing a message") }
 }
 
 /// The name of the host workspace.
 public let hostWorkspaceName = "@host"
 
-extension ErrorCode where Domain == SessionError {
+extension ErrorCode where Domain == SessionErrorDomain {
+    /// No session has the id.
     public static var notFound: Self { Self("notFound") }
+    /// The session is running a turn.
     public static var busy: Self { Self("busy") }
+    /// The host workspace is not allowed on this server.
     public static var hostWorkspaceDisabled: Self { Self("hostWorkspaceDisabled") }
+    /// The session could not be started.
     public static var startFailed: Self { Self("startFailed") }
+    /// The adapter failed a request; the cause, when set, is the adapter's error.
     public static var adapterFailed: Self { Self("adapterFailed") }
 }

@@ -84,25 +84,13 @@ public protocol SessionStore: Sendable {
     func delete(_ id: String) async throws
 }
 
+/// The domain of ``SessionStoreError``: failures of a session store.
+public enum SessionStoreErrorDomain {}
+
 /// A store failure: a code that can grow and a message that names the file or record.
-public struct SessionStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure; new codes may be added.
-    public typealias Code = ErrorCode<SessionStoreError>
+public typealias SessionStoreError = SwitchboardError<SessionStoreErrorDomain>
 
-    /// The kind of failure.
-    public var code: Code
-    /// A full sentence naming the file or record and the reason.
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
-
-extension ErrorCode where Domain == SessionStoreError {
+extension ErrorCode where Domain == SessionStoreErrorDomain {
     /// The database could not be opened or read (corrupt, not a database, no access).
     public static var unreadable: Self { Self("unreadable") }
     /// A record with that id exists already.

@@ -139,45 +139,6 @@ public struct AdapterConformance: Sendable {
 
 /// Lets runs of the suite in one process take turns, so the process check of one run does
 /// not count the processes of another.
-final class ConformanceLock: Sendable {
-    static let shared = ConformanceLock()
-
-    private struct State {
-        var held = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func withLock<T: Sendable>(_ body: () async -> T) async -> T {
-        await acquire()
-        let result = await body()
-        release()
-        return result
-    }
-
-    private func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { s -> Bool in
-                if !s.held {
-                    s.held = true
-                    return true
-                }
-                s.waiters.append(continuation)
-                return false
-            }
-            if granted { continuation.resume() }
-        }
-    }
-
-    private func release() {
-        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.waiters.isEmpty {
-                s.held = false
-                return nil
-            }
-            return s.waiters.removeFirst()
-        }
-        next?.resume()
-    }
+enum ConformanceLock {
+    static let shared = AsyncLock()
 }

@@ -1,3 +1,4 @@
+import SwitchboardAdapterAPI
 import Testing
 
 /// Keeps suites that start child processes apart from the conformance suite's process check,
@@ -8,33 +9,12 @@ import Testing
 /// @Suite("My plugin", .childProcessGate) struct MyPluginTests { … }
 /// ```
 public struct ChildProcessGate: SuiteTrait, TestScoping {
-    private actor Gate {
-        private var busy = false
-        private var waiters: [CheckedContinuation<Void, Never>] = []
-
-        func acquire() async {
-            if !busy { busy = true; return }
-            await withCheckedContinuation { waiters.append($0) }
-        }
-
-        func release() {
-            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
-        }
-    }
-
-    private static let gate = Gate()
+    private static let gate = AsyncLock()
 
     public init() {}
 
     public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        await Self.gate.acquire()
-        do {
-            try await function()
-        } catch {
-            await Self.gate.release()
-            throw error
-        }
-        await Self.gate.release()
+        try await Self.gate.withLock { try await function() }
     }
 }
 

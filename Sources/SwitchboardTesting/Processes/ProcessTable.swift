@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import SwitchboardAdapterAPI
+import SwitchboardProcess
 
 /// The descendants of this process, read from `/proc` — how the conformance suite checks
 /// that an adapter left no process behind.
@@ -11,6 +12,8 @@ import SwitchboardAdapterAPI
 /// A process is identified by its pid *and* its start time, so a pid the kernel reused for
 /// an unrelated process is not mistaken for the one seen before. Processes that have exited
 /// but were not reaped (state `Z`) are still listed: an adapter must reap what it started.
+/// ``ProcessGuardian`` helpers are left out: one lives as long as the plugin image that
+/// started it, by design.
 public struct ProcessTable: Sendable, Hashable {
     /// One process.
     public struct Entry: Sendable, Hashable, CustomStringConvertible {
@@ -87,34 +90,20 @@ public struct ProcessTable: Sendable, Hashable {
 
     private static func readAll() -> [Int32: Entry] {
         var all: [Int32: Entry] = [:]
-        guard let dir = opendir("/proc") else { return all }
-        defer { closedir(dir) }
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard let pid = Int32(name), let entry = read(pid) else { continue }
-            all[pid] = entry
+        for stat in ProcessStat.all() {
+            let entry = entry(stat)
+            if entry.commandLine.hasSuffix(" " + ProcessGuardian.marker) { continue }
+            all[stat.pid] = entry
         }
         return all
     }
 
-    /// Parses `/proc/<pid>/stat`: `pid (comm) state ppid … starttime(22nd field) …`.
     static func read(_ pid: Int32) -> Entry? {
-        guard let bytes = try? FileError.readContents(of: "/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        // The command name may contain spaces and parentheses: split after the last ')'.
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
-        let comm = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is the state (field 3), fields[1] the ppid (4), fields[19] the start time (22).
-        guard fields.count > 19, let state = fields[0].first, let ppid = Int32(fields[1]), let start = UInt64(fields[19]) else {
-            return nil
-        }
-        var command = "[\(comm)]"
-        if let raw = try? FileError.readContents(of: "/proc/\(pid)/cmdline"), !raw.isEmpty {
-            command = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-        }
-        return Entry(pid: pid, parentPID: ppid, state: state, startTime: start, commandLine: command)
+        ProcessStat.read(pid).map(entry)
+    }
+
+    private static func entry(_ stat: ProcessStat) -> Entry {
+        let command = ProcessStat.commandLine(stat.pid) ?? "[\(stat.command)]"
+        return Entry(pid: stat.pid, parentPID: stat.parent, state: stat.state, startTime: stat.startTime, commandLine: command)
     }
 }

@@ -6,6 +6,9 @@
  *   ABI_VERSION=n   reports abi_version n
  *   STRUCT_SIZE=n   reports struct_size n
  *   AGENT_TYPE="x"  declares agent type x (default "fixture")
+ *   TOOLCHAIN="x"   declares toolchain x (default "cc")
+ *   FAILS_WITH_CODE send_message fails with code "invalidState"; set_model fails with a
+ *                   malformed code (which the host reads as "plugin")
  *   CREATE_FAILS    create fails with a message
  *   MALFORMED       send_message emits malformed and unknown events before completing
  *   BOTH_V1_V2      exports switchboard_plugin_v1 and switchboard_plugin_v2
@@ -31,6 +34,10 @@
 #define AGENT_TYPE "fixture"
 #endif
 
+#ifndef TOOLCHAIN
+#define TOOLCHAIN "cc"
+#endif
+
 struct switchboard_adapter {
     switchboard_event_callback callback;
     void *context;
@@ -45,6 +52,15 @@ static void complete(struct switchboard_adapter *a, uint64_t request) {
     snprintf(buffer, sizeof buffer, "{\"event\":\"completed\",\"request\":%llu}", (unsigned long long)request);
     emit(a, buffer);
 }
+
+#ifdef FAILS_WITH_CODE
+static void fail(struct switchboard_adapter *a, uint64_t request, const char *error, const char *code) {
+    char buffer[256];
+    snprintf(buffer, sizeof buffer, "{\"event\":\"failed\",\"request\":%llu,\"error\":\"%s\",\"code\":\"%s\"}",
+             (unsigned long long)request, error, code);
+    emit(a, buffer);
+}
+#endif
 
 static int32_t fixture_create(const char *settings, size_t length, switchboard_event_callback cb, void *ctx,
                               switchboard_adapter **out, char **error) {
@@ -71,6 +87,10 @@ static int32_t fixture_start(switchboard_adapter *a, uint64_t request, const cha
 
 static int32_t fixture_send(switchboard_adapter *a, uint64_t request, const char *text, size_t length) {
     (void)text; (void)length;
+#ifdef FAILS_WITH_CODE
+    fail(a, request, "Not now.", "invalidState");
+    return SWITCHBOARD_OK;
+#endif
 #ifdef MALFORMED
     emit(a, "{\"event\":\"message\",\"message\":{\"type\":\"assistant\",");
     emit(a, "{\"event\":\"teleport\"}");
@@ -86,6 +106,10 @@ static int32_t fixture_send(switchboard_adapter *a, uint64_t request, const char
 
 static int32_t fixture_set_model(switchboard_adapter *a, uint64_t request, const char *m, size_t n) {
     (void)m; (void)n;
+#ifdef FAILS_WITH_CODE
+    fail(a, request, "No such model.", "no such code!");
+    return SWITCHBOARD_OK;
+#endif
     complete(a, request);
     return SWITCHBOARD_OK;
 }
@@ -118,7 +142,7 @@ __attribute__((unused)) static const switchboard_plugin_descriptor descriptor = 
     .agent_type = AGENT_TYPE,
     .display_name = "Test fixture",
     .plugin_version = "0.0.1",
-    .toolchain = "cc",
+    .toolchain = TOOLCHAIN,
     .create = fixture_create,
     .start = fixture_start,
     .send_message = fixture_send,

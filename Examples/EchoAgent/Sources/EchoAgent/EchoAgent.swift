@@ -1,4 +1,5 @@
 import SwitchboardAdapterAPI
+import SwitchboardPluginSDK
 import Synchronization
 
 /// A local "agent" for demos and integration tests: it answers every message with the
@@ -13,42 +14,34 @@ final class EchoAgent: ChannelBackedAdapter {
     private struct State {
         var model: String?
         var turns = 0
-        var turn: Task<Void, Never>?
-        var disposed = false
     }
 
     private let settings: EchoSettings
-    private let channel = AdapterEventChannel()
+    /// Where the agent reports; the SDK answers `events`, `status` and `agentSessionId` from it.
+    let eventChannel = AdapterEventChannel()
+    /// One turn at a time, interrupt and dispose: the SDK's bookkeeping.
+    private let turns: TurnRunner
     private let state = Mutex(State())
-
-    var events: AsyncStream<AdapterEvent> { channel.events }
-    /// Lets the SDK deliver this channel's events synchronously, in order with completions.
-    var eventChannel: AdapterEventChannel { channel }
-    var agentSessionId: String? { channel.agentSessionId }
-    var status: SessionStatus { channel.status }
 
     init(settings: JSONValue) throws(AdapterError) {
         self.settings = try EchoSettings(settings)
+        self.turns = TurnRunner(channel: eventChannel, agentName: "echo")
     }
 
     func start(_ options: StartOptions) async throws {
         state.withLock { $0.model = options.model }
         // Resume the session the host names, or begin a new one.
         let id = options.agentSessionId ?? "echo-\(Timestamp.epochMilliseconds())-\(UInt32.random(in: 0...UInt32.max))"
-        channel.setAgentSessionId(id)
+        eventChannel.setAgentSessionId(id)
     }
 
     func sendMessage(_ text: String) async throws {
-        if state.withLock({ $0.disposed }) {
-            throw AdapterError(.invalidState, "The echo agent has been disposed.")
-        }
-        guard channel.transition(from: [.idle, .error, .interrupted], to: .running) else {
-            throw AdapterError(.invalidState, "A turn is already running.")
-        }
-        state.withLock { s in
-            s.turns += 1
-            let plan = Turn(number: s.turns, text: text, model: s.model, settings: settings)
-            s.turn = Task { [channel] in await plan.play(on: channel) }
+        try turns.begin { [self] in
+            let plan = state.withLock { s in
+                s.turns += 1
+                return Turn(number: s.turns, text: text, model: s.model, settings: settings)
+            }
+            return await plan.play(on: eventChannel)
         }
     }
 
@@ -58,20 +51,11 @@ final class EchoAgent: ChannelBackedAdapter {
     }
 
     func interrupt() async throws {
-        guard let task = state.withLock({ $0.turn }), channel.status == .running else { return }
-        task.cancel()
-        await task.value
-        _ = channel.transition(from: [.running], to: .interrupted)
+        await turns.interrupt()
     }
 
     func dispose() async {
-        let task = state.withLock { s in
-            s.disposed = true
-            return s.turn
-        }
-        task?.cancel()
-        await task?.value
-        channel.finish()
+        await turns.dispose()
     }
 }
 
@@ -82,30 +66,27 @@ private struct Turn: Sendable {
     var model: String?
     var settings: EchoSettings
 
-    /// Thinks, replies (word by word when asked) and ends the turn — unless cancelled, in
-    /// which case it stops where it is and the interrupt reports the status.
-    func play(on channel: AdapterEventChannel) async {
-        guard await pause(settings.thinkMilliseconds) else { return }
+    /// Thinks, replies (word by word when asked) and says how the turn ended — stopped where
+    /// it is when cancelled by an interrupt.
+    func play(on channel: AdapterEventChannel) async -> TurnOutcome {
+        guard await pause(settings.thinkMilliseconds) else { return .stopped }
         if let trigger = settings.failOn, text.contains(trigger) {
-            channel.emit(ChatMessage(type: .error, content: "The echo agent was asked to fail: the message contains '\(trigger)'."))
-            channel.setStatus(.error)
-            return
+            return .failed("The echo agent was asked to fail: the message contains '\(trigger)'.")
         }
         let messageId = "\(channel.agentSessionId ?? "echo")-\(number)"
         let reply = settings.prefix + text
         if settings.wordDelayMilliseconds > 0 {
             for (index, word) in Self.words(of: reply).enumerated() {
-                if index > 0 { guard await pause(settings.wordDelayMilliseconds) else { return } }
+                if index > 0 { guard await pause(settings.wordDelayMilliseconds) else { return .stopped } }
                 channel.emit(ChatMessage(type: .assistant, content: word, messageId: messageId))
             }
         } else {
             channel.emit(ChatMessage(type: .assistant, content: reply, messageId: messageId))
         }
-        guard !Task.isCancelled else { return }
+        guard !Task.isCancelled else { return .stopped }
         var extra: [String: JSONValue] = ["turn": .int(number)]
         if let model { extra["model"] = .string(model) }
-        channel.emit(ChatMessage(type: .done, content: "Response complete", messageId: messageId, extra: extra))
-        channel.setStatus(.idle)
+        return .done(ChatMessage(type: .done, content: "Response complete", messageId: messageId, extra: extra))
     }
 
     /// Waits; returns false when the turn was cancelled meanwhile.

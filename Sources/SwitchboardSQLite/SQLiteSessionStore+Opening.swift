@@ -1,3 +1,4 @@
+import SwitchboardCore
 import GRDB
 
 #if canImport(Glibc)

@@ -62,7 +62,7 @@ struct FakeOpenCodeInstall {
             "FAKE_OPENCODE_PROTOCOL": .string(protocolVersion),
         ]
         for (key, value) in environment { env[key] = .string(value) }
-        var object: [String: JSONValue] = ["environment": .object(env), "readyTimeoutSeconds": .int(20)]
+        var object: [String: JSONValue] = ["env": .object(env), "readyTimeoutSeconds": .int(20)]
         for (key, value) in extra { object[key] = value }
         return .object(object)
     }
@@ -108,6 +108,14 @@ extension ClientRecorder {
             return frames[done...].contains { $0.message.type == .system && $0.message.content == idle }
         }
         return frames.dropFirst(index).first { $0.message.type == .done }!.message
+    }
+
+    /// Waits for the session's `{"status":"<status>"}` notice (after `index` frames).
+    func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
+        let notice = SessionManager.notice("status", status.rawValue)
+        try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
+        }
     }
 
     /// Waits for a message of `type` (after `index` frames) and returns it.

@@ -1,3 +1,4 @@
+import SwitchboardCore
 import GRDB
 
 /// The embedded ``SessionStore``: one SQLite database file in WAL mode, shared safely by

@@ -206,7 +206,7 @@ struct OpenCodeAdapterTests {
         var before = client.received.count
         try await manager.send(id, text: "crash now")
         let error = try await client.waitFor(.error, after: before)
-        #expect(error.content.contains("exited with status 70"), "\(error.content)")
+        #expect(error.content.contains("exited with code 70"), "\(error.content)")
         try await client.waitForStatus(.error, after: before)
         before = client.received.count
         try await manager.send(id, text: "recovered")
@@ -278,7 +278,7 @@ struct OpenCodeAdapterTests {
 
         let broken = try openCodeManager(fake.settings(environment: ["FAKE_OPENCODE_FAIL_START": "address already in use"]))
         let failure = await #expect(throws: AdapterError.self) { _ = try await startSession(broken, fake) }
-        #expect(failure?.message.contains("exited with status 1 before it was ready") == true, "\(String(describing: failure))")
+        #expect(failure?.message.contains("exited with code 1 before it was ready") == true, "\(String(describing: failure))")
         #expect(failure?.message.contains("Error: address already in use") == true)
     }
 
@@ -310,10 +310,10 @@ struct OpenCodeAdapterTests {
         inputs.startOptions = StartOptions(workspaceName: "conformance", projectPath: fake.project, isHost: true)
         inputs.longTurn = ConformanceTurn(prompt: "hang until interrupted")
         inputs.failingTurn = ConformanceTurn(prompt: "fail this turn")
-        inputs.failingStartSettings = fake.settings(["command": .string(fake.root.path + "/no-such-opencode")])
+        inputs.failingStartSettings = fake.settings(["binary": .string(fake.root.path + "/no-such-opencode")])
         inputs.malformedSettings += [
             .object(["password": .int(3)]), .object(["turnTimeoutSeconds": .string("soon")]),
-            .object(["colour": .string("red")]), .object(["environment": .array([])]),
+            .object(["colour": .string("red")]), .object(["env": .array([])]), .object(["command": .string("opencode")]),
         ]
         inputs.models = ("opencode/model-a", "opencode/model-b")
         inputs.modelObserver = ConformanceInputs.modelFromDoneMessage
