@@ -32,7 +32,7 @@ let package = Package(
         // Test support for agent adapters that run real CLIs: a mock Anthropic Messages API,
         // a fake `docker`, and where to find the real `claude`.
         .library(name: "SwitchboardAgentTesting", targets: ["SwitchboardAgentTesting"]),
-        .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodeAdapter"]),
+        .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodePlugin"]),
         // A fake `opencode serve` for the OpenCode adapter's tests.
         .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
         // Starts an agent process and waits to be killed: the process owner's host-death test.
@@ -190,6 +190,13 @@ let package = Package(
             path: "Plugins/OpenCodeAdapter",
             swiftSettings: swiftSettings
         ),
+        // The OpenCode plugin's entry symbol (the .so's only export); the adapter is above.
+        .target(
+            name: "OpenCodePlugin",
+            dependencies: ["OpenCodeAdapter", "SwitchboardPluginSDK"],
+            path: "Plugins/OpenCodePlugin",
+            swiftSettings: swiftSettings
+        ),
         // The OpenCode server's routes and event shapes, faked for the adapter's tests.
         .executableTarget(
             name: "FakeOpenCode",
@@ -210,6 +217,12 @@ let package = Package(
         .testTarget(
             name: "SwitchboardProcessTests",
             dependencies: ["SwitchboardProcess", "SwitchboardTesting", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        // The plugin SDK's toolbox: the turn runner.
+        .testTarget(
+            name: "SwitchboardPluginSDKTests",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -249,10 +249,8 @@ final class OpenCodeAgent: ChannelBackedAdapter {
     }
 }
 
-/// The plugin's entry symbol.
-@_cdecl("switchboard_plugin_v1")
-public func switchboardPluginV1() -> UnsafeRawPointer {
-    SwitchboardPlugin.export(
-        PluginInfo(agentType: "opencode", displayName: "OpenCode", version: "1.0.0")
-    ) { settings in try OpenCodeAgent(settings: settings) }
+/// The plugin's description and factory; the entry symbol (target `OpenCodePlugin`) exports them.
+package enum OpenCodePluginExport {
+    package static let info = PluginInfo(agentType: "opencode", displayName: "OpenCode", version: "1.0.0")
+    package static let factory: AgentAdapterFactory = { settings in try OpenCodeAgent(settings: settings) }
 }

@@ -57,7 +57,7 @@ public struct ChatMessage: Sendable, Hashable {
 
 extension ChatMessage {
     /// Writes the message as one JSON object.
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.appendRaw("{\"type\":\"")
         writer.bytes.append(contentsOf: type.rawValue.utf8)
         writer.appendRaw("\",\"content\":")
@@ -88,7 +88,7 @@ extension ChatMessage {
     }
 
     /// Reads one message object. Unknown fields are kept in ``extra``.
-    public static func read(from reader: inout JSONReader) throws(JSONError) -> ChatMessage {
+    package static func read(from reader: inout JSONReader) throws(JSONError) -> ChatMessage {
         var type: Kind?
         var content: String?
         var timestamp: String?

@@ -36,7 +36,7 @@ public struct StartOptions: Sendable, Hashable {
 
 extension StartOptions {
     /// The options as the JSON object that crosses the plugin boundary.
-    public var jsonText: String {
+    package var jsonText: String {
         var w = JSONWriter()
         w.appendRaw("{\"workspaceName\":")
         w.appendString(workspaceName)
@@ -57,7 +57,7 @@ extension StartOptions {
     }
 
     /// Parses the options object; unknown keys are ignored so hosts can add options.
-    public init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+    package init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
         var reader = JSONReader(jsonBytes)
         var options = StartOptions(workspaceName: "")
         var sawWorkspace = false

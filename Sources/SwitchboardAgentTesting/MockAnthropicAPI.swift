@@ -8,8 +8,9 @@ import Synchronization
 /// A scripted Anthropic Messages API on loopback, for running the real `claude` CLI in tests.
 ///
 /// Point the CLI at ``baseURL`` (`ANTHROPIC_BASE_URL`, see ``ClaudeCLI/environment(home:api:)``).
-/// Each `POST /v1/messages` takes the next queued ``Reply`` (a short text when none is
-/// queued) and answers it as Anthropic's server-sent events — `message_start`,
+/// Each `POST /v1/messages` takes the reply of the first rule its prompt matches
+/// (``reply(_:whenPromptContains:)``), else the next queued ``Reply`` (a short text when
+/// none is queued), and answers it as Anthropic's server-sent events — `message_start`,
 /// `content_block_start`, `content_block_delta` (`text_delta` or `input_json_delta`),
 /// `content_block_stop`, `message_delta`, `message_stop` — or as an error response. Every
 /// request is recorded, so a test can check the model and the full history the CLI sent.
@@ -36,6 +37,7 @@ public final class MockAnthropicAPI: Sendable {
 
     private struct State {
         var queue: [Reply] = []
+        var rules: [(promptContains: String, reply: Reply)] = []
         var defaultReply = Reply.text("OK")
         var nextMessage = 1
     }
@@ -50,6 +52,13 @@ public final class MockAnthropicAPI: Sendable {
     /// Queues replies; each request takes the first one left.
     public func enqueue(_ replies: Reply...) {
         state.withLock { $0.queue.append(contentsOf: replies) }
+    }
+
+    /// Answers every request whose prompt — the latest user text, ``RecordedRequest/userTexts``
+    /// — contains `text` with `reply`, ahead of the queue: for callers that cannot know the
+    /// order of their requests (the conformance suite). The first matching rule wins.
+    public func reply(_ reply: Reply, whenPromptContains text: String) {
+        state.withLock { $0.rules.append((text, reply)) }
     }
 
     /// The reply used when the queue is empty (a text `OK` unless changed).
@@ -118,6 +127,9 @@ public final class MockAnthropicAPI: Sendable {
         let recorded = RecordedRequest(path: incoming.uri.description, body: body, receivedAt: .now)
         let (reply, number) = state.withLock { s -> (Reply, Int) in
             defer { s.nextMessage += 1 }
+            if let prompt = recorded.userTexts.last, let rule = s.rules.first(where: { prompt.contains($0.promptContains) }) {
+                return (rule.reply, s.nextMessage)
+            }
             return (s.queue.isEmpty ? s.defaultReply : s.queue.removeFirst(), s.nextMessage)
         }
         requests.append(recorded)

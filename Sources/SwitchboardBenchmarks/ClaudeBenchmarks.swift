@@ -11,12 +11,10 @@ final class FirstDeltaClock: Sendable {
     private let seen = Mutex<[String: ContinuousClock.Instant]>([:])
     let arrivals = Recorder<String>()
     let turnEnds = Recorder<String>()
-    private static let ends = [SessionStatus.idle, .error, .interrupted].map { SessionManager.notice("status", $0.rawValue) }
-
     var client: SessionClient {
         SessionClient(send: { [self] frame in
+            if let status = frame.notice?.status, status != .running { turnEnds.append(status.rawValue) }
             let message = frame.message
-            if message.type == .system, Self.ends.contains(message.content) { turnEnds.append(message.content) }
             guard message.type == .assistant, let id = message.messageId else { return }
             let now = ContinuousClock.now
             let first = seen.withLock { s -> Bool in

@@ -101,6 +101,14 @@ final class TerminalPrinter: Sendable {
 
     /// Prints one frame; returns the status when the turn has ended.
     func show(_ frame: SessionFrame) -> SessionStatus? {
+        if let notice = frame.notice {
+            switch notice {
+            case .status(let status) where status != .running: return status
+            case .framesDropped, .restarted: line("[\(notice.wireText)]")
+            case .status, .agentSessionId, .connected: break
+            }
+            return nil
+        }
         let m = frame.message
         switch m.type {
         case .assistant:
@@ -115,13 +123,7 @@ final class TerminalPrinter: Sendable {
         case .error:
             line("error: \(m.content)", toError: true)
         case .system:
-            if m.content.hasPrefix("{\"status\":\"") {
-                for status in [SessionStatus.idle, .error, .interrupted] where m.content == SessionManager.notice("status", status.rawValue) {
-                    return status
-                }
-            } else if !m.content.hasPrefix("{\"agentSessionId\"") && !m.content.hasPrefix("Connected to session") {
-                line("[\(m.content)]")
-            }
+            line("[\(m.content)]")
         case .user, .done:
             break
         }

@@ -31,10 +31,26 @@ extension SQLiteSessionStore {
         return migrator
     }()
 
-    /// Checks the file, then opens the pool and migrates it.
+    /// Checks the file, then opens the pool and migrates it. Another process opening the
+    /// same new file at the same moment can make SQLite answer "database is locked" without
+    /// waiting (switching to WAL, recovering the WAL index): that is retried for up to
+    /// ``busyTimeout`` before it is reported.
     static func openPool(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
-        func unreadable(_ reason: String) -> SessionStoreError {
-            SessionStoreError(.unreadable, "Session store '\(path)' cannot be opened: \(reason).")
+        let deadline = ContinuousClock.now + .seconds(busyTimeout)
+        while true {
+            do {
+                return try openPoolOnce(path, syncEveryCommit: syncEveryCommit)
+            } catch {
+                let busy = [ResultCode.SQLITE_BUSY, .SQLITE_LOCKED].contains((error.cause as? DatabaseError)?.resultCode.primaryResultCode)
+                guard busy, ContinuousClock.now < deadline else { throw error }
+                usleep(20_000)
+            }
+        }
+    }
+
+    private static func openPoolOnce(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
+        func unreadable(_ reason: String, cause: (any Error)? = nil) -> SessionStoreError {
+            SessionStoreError(.unreadable, "Session store '\(path)' cannot be opened: \(reason).", cause: cause)
         }
         let directory = FilePaths.directory(of: path)
         if !FilePaths.isDirectory(directory) {
@@ -48,7 +64,7 @@ extension SQLiteSessionStore {
         // Look at an existing file through a read-only connection before anything can
         // write to it (opening a pool switches to WAL and may write a WAL frame).
         if fileSize(path) != 0 {
-            try inspect(path, configuration, unreadable)
+            try inspect(path, configuration) { unreadable($0) }
         }
 
         let pool: DatabasePool
@@ -60,13 +76,13 @@ extension SQLiteSessionStore {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             }
         } catch {
-            throw unreadable(reason(error))
+            throw unreadable(reason(error), cause: error)
         }
         let completed: Bool
         do {
             completed = try pool.read { try migrator.hasCompletedMigrations($0) }
         } catch {
-            throw unreadable(reason(error))
+            throw unreadable(reason(error), cause: error)
         }
         if !completed {
             do {
@@ -76,7 +92,7 @@ extension SQLiteSessionStore {
                 // losing migration fails on the existing table, and the schema is complete.
                 let completedElsewhere = (try? pool.read { try migrator.hasCompletedMigrations($0) }) ?? false
                 if !completedElsewhere {
-                    throw unreadable("its schema could not be brought up to date: \(reason(error))")
+                    throw unreadable("its schema could not be brought up to date: \(reason(error))", cause: error)
                 }
             }
         }
@@ -110,7 +126,7 @@ extension SQLiteSessionStore {
             }
             try queue.close()
         } catch {
-            throw unreadable(reason(error))
+            throw SessionStoreError(.unreadable, unreadable(reason(error)).message, cause: error)
         }
         if problems != ["ok"] {
             throw unreadable("the database is corrupt (SQLite quick_check: \(problems.prefix(3).joined(separator: "; ")))")

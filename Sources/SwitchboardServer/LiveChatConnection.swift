@@ -257,17 +257,17 @@ final class LiveChatConnection: Sendable {
     }
 
     /// The manager's hook: the session was disposed, or this client fell too far behind.
-    private func clientWasDisconnected(_ reason: String) {
+    private func clientWasDisconnected(_ reason: DisconnectReason) {
         let selfInitiated = state.withLock { s -> Bool in
             let mine = s.detaching
             s = State()
             return mine
         }
         guard !selfInitiated else { return }
-        if reason == "Session disposed" {
-            controlContinuation.yield(.detached(reason))
+        if reason == .sessionDisposed {
+            controlContinuation.yield(.detached(reason.description))
         } else {
-            controlContinuation.yield(.close(.policyViolation, reason))
+            controlContinuation.yield(.close(.policyViolation, reason.description))
         }
     }
 

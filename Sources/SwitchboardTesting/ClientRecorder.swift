@@ -6,7 +6,7 @@ import Synchronization
 public final class ClientRecorder: Sendable {
     /// The frames received, as a ``Recorder`` to wait on.
     public let frames = Recorder<SessionFrame>()
-    private let reasons = Mutex<[String]>([])
+    private let reasons = Mutex<[DisconnectReason]>([])
 
     public init() {}
 
@@ -24,8 +24,19 @@ public final class ClientRecorder: Sendable {
     /// The messages received so far.
     public var messages: [ChatMessage] { received.map(\.message) }
 
+    /// The notices of the session manager received so far, in order.
+    public var notices: [SessionNotice] { received.compactMap(\.notice) }
+
     /// The reasons it was disconnected with (at most one, normally).
-    public var disconnectReasons: [String] { reasons.withLock { $0 } }
+    public var disconnectReasons: [DisconnectReason] { reasons.withLock { $0 } }
+
+    /// Waits until a notice of the session manager satisfies `predicate`.
+    public func waitForNotice(
+        within timeout: Duration = .seconds(15),
+        where predicate: @escaping @Sendable (SessionNotice) -> Bool
+    ) async throws {
+        try await frames.wait(within: timeout) { $0.contains { $0.notice.map(predicate) ?? false } }
+    }
 
     /// Waits until a received message satisfies `predicate`.
     public func waitForMessage(
@@ -38,5 +49,13 @@ public final class ClientRecorder: Sendable {
     /// Waits until at least `count` frames have arrived.
     public func waitForFrames(_ count: Int, within timeout: Duration = .seconds(15)) async throws {
         try await frames.wait(within: timeout) { $0.count >= count }
+    }
+
+    /// Waits for the session's status notice `status` among the frames after the first
+    /// `index` ones (pass the frame count taken before a turn to wait for that turn's end).
+    public func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
+        try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { $0.notice == .status(status) }
+        }
     }
 }

@@ -100,9 +100,10 @@ struct ClaudeTestbed: Sendable {
         let mark = session.client.received.count
         try await manager.send(session.id, text: text)
         try await session.client.waitForTurnEnd(after: mark, within: Self.turnTimeout)
-        let messages = Array(session.client.messages.dropFirst(mark))
-        let final = messages.last { $0.type == .system && $0.content.hasPrefix("{\"status\":") }
-        #expect(final?.content == SessionManager.notice("status", status.rawValue), "turn '\(text)': \(messages.map { "\($0.type.rawValue): \($0.content)" })")
+        let frames = Array(session.client.received.dropFirst(mark))
+        let messages = frames.map(\.message)
+        let final = frames.last { $0.notice?.status != nil }?.notice
+        #expect(final == .status(status), "turn '\(text)': \(messages.map { "\($0.type.rawValue): \($0.content)" })")
         return messages
     }
 
@@ -141,17 +142,11 @@ extension ClientRecorder {
     /// Waits for the `{"status":"idle|error|interrupted"}` notice that ends a turn (after
     /// frame `index`).
     func waitForTurnEnd(after index: Int, within timeout: Duration) async throws {
-        let ends = [SessionStatus.idle, .error, .interrupted].map { SessionManager.notice("status", $0.rawValue) }
         try await frames.wait(within: timeout) { frames in
-            frames.dropFirst(index).contains { $0.message.type == .system && ends.contains($0.message.content) }
-        }
-    }
-
-    /// Waits for the session's `{"status":"<status>"}` notice after frame `index`.
-    func waitForStatus(_ status: SessionStatus, after index: Int, within timeout: Duration) async throws {
-        let notice = SessionManager.notice("status", status.rawValue)
-        try await frames.wait(within: timeout) { frames in
-            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
+            frames.dropFirst(index).contains { frame in
+                guard let status = frame.notice?.status else { return false }
+                return status != .running
+            }
         }
     }
 

@@ -102,20 +102,11 @@ extension ClientRecorder {
     /// `idle` status notice (only then may the next message be sent); returns the `done`.
     @discardableResult
     func waitForTurnEnd(after index: Int, within timeout: Duration = .seconds(20)) async throws -> ChatMessage {
-        let idle = SessionManager.notice("status", "idle")
         let frames = try await self.frames.wait(within: timeout) { frames in
             guard let done = frames.dropFirst(index).firstIndex(where: { $0.message.type == .done }) else { return false }
-            return frames[done...].contains { $0.message.type == .system && $0.message.content == idle }
+            return frames[done...].contains { $0.notice == .status(.idle) }
         }
         return frames.dropFirst(index).first { $0.message.type == .done }!.message
-    }
-
-    /// Waits for the session's `{"status":"<status>"}` notice (after `index` frames).
-    func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
-        let notice = SessionManager.notice("status", status.rawValue)
-        try await frames.wait(within: timeout) { frames in
-            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
-        }
     }
 
     /// Waits for a message of `type` (after `index` frames) and returns it.

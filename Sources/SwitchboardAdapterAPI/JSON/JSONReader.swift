@@ -12,12 +12,12 @@ import Darwin
 /// `JSONDecoder`: it reads the fields it knows straight into Swift values, which keeps one
 /// event crossing well under the cost of a Codable round trip. It is strict: control
 /// characters inside strings, trailing commas, leading zeros and trailing garbage are errors.
-public struct JSONReader {
+package struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index: Int
 
     /// A reader at the start of `bytes`. The bytes must outlive the reader.
-    public init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.index = 0
     }
@@ -40,7 +40,7 @@ public struct JSONReader {
 
     /// The next significant byte, without consuming it.
 
-    public mutating func peek() -> UInt8? {
+    package mutating func peek() -> UInt8? {
         skipWhitespace()
         return index < bytes.count ? bytes[index] : nil
     }
@@ -64,13 +64,13 @@ public struct JSONReader {
     }
 
     /// Fails unless only whitespace is left.
-    public mutating func expectEnd() throws(JSONError) {
+    package mutating func expectEnd() throws(JSONError) {
         skipWhitespace()
         if index != bytes.count { throw error("unexpected trailing characters") }
     }
 
     /// Consumes `null` if it comes next.
-    public mutating func consumeNull() throws(JSONError) -> Bool {
+    package mutating func consumeNull() throws(JSONError) -> Bool {
         guard peek() == UInt8(ascii: "n") else { return false }
         try literal("null")
         return true
@@ -90,13 +90,13 @@ public struct JSONReader {
     // MARK: - Structure
 
     /// Reads an object, calling `body` with each key; `body` must consume the value.
-    public mutating func readObject(_ body: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
+    package mutating func readObject(_ body: (inout JSONReader, String) throws(JSONError) -> Void) throws(JSONError) {
         try readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in try body(&r, key.string) }
     }
 
     /// Reads an object, calling `body` with each key as raw bytes (no `String` is made
     /// unless asked for); `body` must consume the value. Match keys with `case "name":`.
-    public mutating func readObjectKeys(_ body: (inout JSONReader, JSONKey) throws(JSONError) -> Void) throws(JSONError) {
+    package mutating func readObjectKeys(_ body: (inout JSONReader, JSONKey) throws(JSONError) -> Void) throws(JSONError) {
         try expect(UInt8(ascii: "{"), "'{'")
         if peek() == UInt8(ascii: "}") { index += 1; return }
         while true {
@@ -119,7 +119,7 @@ public struct JSONReader {
     }
 
     /// Reads an array, calling `body` once per element; `body` must consume the element.
-    public mutating func readArray(_ body: (inout JSONReader) throws(JSONError) -> Void) throws(JSONError) {
+    package mutating func readArray(_ body: (inout JSONReader) throws(JSONError) -> Void) throws(JSONError) {
         try expect(UInt8(ascii: "["), "'['")
         if peek() == UInt8(ascii: "]") { index += 1; return }
         while true {
@@ -137,7 +137,7 @@ public struct JSONReader {
     // MARK: - Values
 
     /// Reads a string value.
-    public mutating func readString() throws(JSONError) -> String {
+    package mutating func readString() throws(JSONError) -> String {
         try expect(UInt8(ascii: "\""), "a string")
         let start = index
         switch scanString() {
@@ -175,7 +175,7 @@ public struct JSONReader {
 
     /// Reads a string as raw bytes, without making a `String` when it has no escapes —
     /// for values matched against a fixed set of names.
-    public mutating func readName() throws(JSONError) -> JSONKey {
+    package mutating func readName() throws(JSONError) -> JSONKey {
         try readKey()
     }
 
@@ -268,7 +268,7 @@ public struct JSONReader {
     }
 
     /// Reads a number and returns its literal text.
-    public mutating func readNumberText() throws(JSONError) -> String {
+    package mutating func readNumberText() throws(JSONError) -> String {
         skipWhitespace()
         let start = index
         func digit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
@@ -295,14 +295,14 @@ public struct JSONReader {
     }
 
     /// Reads an unsigned integer.
-    public mutating func readUInt64() throws(JSONError) -> UInt64 {
+    package mutating func readUInt64() throws(JSONError) -> UInt64 {
         let text = try readNumberText()
         guard let v = UInt64(text) else { throw error("expected a non-negative integer") }
         return v
     }
 
     /// Reads a boolean.
-    public mutating func readBool() throws(JSONError) -> Bool {
+    package mutating func readBool() throws(JSONError) -> Bool {
         switch peek() {
         case UInt8(ascii: "t"): try literal("true"); return true
         case UInt8(ascii: "f"): try literal("false"); return false
@@ -311,13 +311,13 @@ public struct JSONReader {
     }
 
     /// Reads a string, or `nil` for JSON `null`.
-    public mutating func readOptionalString() throws(JSONError) -> String? {
+    package mutating func readOptionalString() throws(JSONError) -> String? {
         if try consumeNull() { return nil }
         return try readString()
     }
 
     /// Reads any value.
-    public mutating func readValue(depth: Int = 0) throws(JSONError) -> JSONValue {
+    package mutating func readValue(depth: Int = 0) throws(JSONError) -> JSONValue {
         guard depth < 512 else { throw error("nesting deeper than 512 levels") }
         switch peek() {
         case UInt8(ascii: "{"):
@@ -350,7 +350,7 @@ public struct JSONReader {
     }
 
     /// Skips any value.
-    public mutating func skipValue() throws(JSONError) {
+    package mutating func skipValue() throws(JSONError) {
         _ = try readValue()
     }
 }
@@ -359,17 +359,17 @@ public struct JSONReader {
 ///
 /// Compare it with string literals (`key == "type"`, or `case "type":` in a `switch`)
 /// without allocating; ``string`` makes a `String` when one is needed.
-public struct JSONKey {
+package struct JSONKey {
     let raw: UnsafeBufferPointer<UInt8>
     let decoded: String?
 
     /// The key as a `String`.
-    public var string: String {
+    package var string: String {
         decoded ?? String(decoding: raw, as: UTF8.self)
     }
 
     /// Whether the key is exactly `literal`.
-    public static func == (key: JSONKey, literal: StaticString) -> Bool {
+    package static func == (key: JSONKey, literal: StaticString) -> Bool {
         if let decoded = key.decoded { return decoded == literal.description }
         let n = literal.utf8CodeUnitCount
         guard key.raw.count == n else { return false }
@@ -378,7 +378,7 @@ public struct JSONKey {
     }
 
     /// Lets `switch key { case "type": … }` match without making a `String`.
-    public static func ~= (literal: StaticString, key: JSONKey) -> Bool {
+    package static func ~= (literal: StaticString, key: JSONKey) -> Bool {
         key == literal
     }
 }

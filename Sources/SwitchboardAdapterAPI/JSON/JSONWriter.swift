@@ -2,38 +2,38 @@
 ///
 /// The callers write structure themselves (`appendRaw("{\"type\":")`), which is what keeps
 /// the event path fast; strings are escaped per RFC 8259.
-public struct JSONWriter: Sendable {
+package struct JSONWriter: Sendable {
     /// The UTF-8 bytes written so far.
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
 
     /// An empty writer with room for `capacity` bytes.
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// The text written so far.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    package var string: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Appends literal JSON text.
 
-    public mutating func appendRaw(_ text: StaticString) {
+    package mutating func appendRaw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// Appends one byte of literal JSON.
 
-    public mutating func appendByte(_ byte: UInt8) {
+    package mutating func appendByte(_ byte: UInt8) {
         bytes.append(byte)
     }
 
     /// Appends an integer.
-    public mutating func appendInt<T: BinaryInteger>(_ value: T) {
+    package mutating func appendInt<T: BinaryInteger>(_ value: T) {
         bytes.append(contentsOf: String(value).utf8)
     }
 
     /// Appends `value` as a quoted, escaped JSON string.
-    public mutating func appendString(_ value: String) {
+    package mutating func appendString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var copy = value
         copy.withUTF8 { appendEscaped($0) }
@@ -74,7 +74,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends any JSON value, compactly, object keys sorted.
-    public mutating func write(_ value: JSONValue) {
+    package mutating func write(_ value: JSONValue) {
         switch value {
         case .null: appendRaw("null")
         case .bool(let b): b ? appendRaw("true") : appendRaw("false")
@@ -100,7 +100,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends any JSON value with two-space indentation.
-    public mutating func writePretty(_ value: JSONValue, indent: Int) {
+    package mutating func writePretty(_ value: JSONValue, indent: Int) {
         func newline(_ level: Int) {
             appendByte(0x0A)
             bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))

@@ -14,7 +14,7 @@
 /// digits and `_`, starting with a letter). A missing or malformed `code` reads as
 /// ``ErrorCode/plugin``, and `plugin` is not written. The plugin SDK writes these, the host
 /// reads them; a plugin in another language writes the same text (see `switchboard_abi.h`).
-public enum PluginEvent: Sendable, Hashable {
+package enum PluginEvent: Sendable, Hashable {
     case message(ChatMessage, request: UInt64?)
     case status(SessionStatus, agentSessionId: String?, request: UInt64?)
     case error(AdapterError, request: UInt64?)
@@ -24,7 +24,7 @@ public enum PluginEvent: Sendable, Hashable {
 
 extension PluginEvent {
     /// Writes the event as one JSON object.
-    public func write(to w: inout JSONWriter) {
+    package func write(to w: inout JSONWriter) {
         switch self {
         case .message(let message, let request):
             w.appendRaw("{\"event\":\"message\"")
@@ -72,7 +72,7 @@ extension PluginEvent {
     }
 
     /// The event as JSON text.
-    public var jsonText: String {
+    package var jsonText: String {
         var w = JSONWriter()
         write(to: &w)
         return w.string
@@ -81,7 +81,7 @@ extension PluginEvent {
     /// Reads one event from the bytes a plugin passed to the callback.
     ///
     /// - Throws: ``JSONError`` for malformed JSON, an unknown `event`, or a missing field.
-    public init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+    package init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
         var reader = JSONReader(jsonBytes)
         var kind: Kind?
         var request: UInt64?

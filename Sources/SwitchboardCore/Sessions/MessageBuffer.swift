@@ -24,9 +24,16 @@ struct MessageBuffer {
 
     /// Stamps `message` with the next sequence number, keeps it, and returns the frame.
     mutating func append(_ message: ChatMessage) -> SessionFrame {
-        let frame = SessionFrame(seq: nextSeq, message: message)
+        keep(SessionFrame(seq: nextSeq, message: message), size: Self.size(of: message))
+    }
+
+    /// Stamps `notice` with the next sequence number, keeps it, and returns the frame.
+    mutating func append(_ notice: SessionNotice) -> SessionFrame {
+        keep(SessionFrame(seq: nextSeq, notice: notice), size: 160)
+    }
+
+    private mutating func keep(_ frame: SessionFrame, size: Int) -> SessionFrame {
         nextSeq += 1
-        let size = Self.size(of: message)
         frames.append(frame)
         sizes.append(size)
         byteCount += size

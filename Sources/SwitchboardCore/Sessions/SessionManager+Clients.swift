@@ -19,24 +19,16 @@ extension SessionManager {
         let (replay, dropped) = session.buffer.frames(after: restarted ? nil : resumeFrom)
         let outbox = ClientOutbox(id: id, allowance: configuration.clientQueueLimit, replay: replay.count + 2)
         if restarted {
-            _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
-                type: .system,
-                content: "The session was restarted since seq \(resumeFrom ?? 0); its sequence numbers began again at 0. Replaying everything kept."
-            )))
+            _ = outbox.enqueue(SessionFrame(seq: nil, notice: .restarted(since: resumeFrom ?? 0)))
         } else if dropped {
-            _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
-                type: .system,
-                content: "Earlier messages were dropped from the buffer; replaying from seq \(session.buffer.oldestSeq)."
-            )))
+            _ = outbox.enqueue(SessionFrame(seq: nil, notice: .framesDropped(replayingFrom: session.buffer.oldestSeq)))
         }
         for frame in replay { _ = outbox.enqueue(frame) }
-        _ = outbox.enqueue(SessionFrame(seq: nil, message: ChatMessage(
-            type: .system, content: "Connected to session (status: \(session.info.status.rawValue))"
-        )))
+        _ = outbox.enqueue(SessionFrame(seq: nil, notice: .connected(status: session.info.status)))
         let send = client.send
         let delivery = Task {
             if let failure = await outbox.deliver(with: send) {
-                self.disconnect(sessionId, clientId: id, reason: "Disconnected: \(failure)")
+                self.disconnect(sessionId, clientId: id, reason: .sendFailed(failure))
             }
         }
         session.clients.append(ClientEntry(id: id, client: client, outbox: outbox, delivery: delivery))
@@ -44,12 +36,12 @@ extension SessionManager {
     }
 
     /// Detaches a client: runs its disconnect hook and stops delivering to it.
-    public func disconnect(_ sessionId: String, clientId: String, reason: String = "Disconnected") {
+    public func disconnect(_ sessionId: String, clientId: String, reason: DisconnectReason = .requested) {
         guard let session = sessions[sessionId] else { return }
         removeClient(clientId, from: session, reason: reason)
     }
 
-    func removeClient(_ clientId: String, from session: Session, reason: String) {
+    func removeClient(_ clientId: String, from session: Session, reason: DisconnectReason) {
         guard let index = session.clients.firstIndex(where: { $0.id == clientId }) else { return }
         let entry = session.clients.remove(at: index)
         entry.outbox.close()
@@ -125,7 +117,7 @@ extension SessionManager {
     public func dispose(_ sessionId: String) async {
         guard let session = sessions.removeValue(forKey: sessionId) else { return }
         for entry in session.clients {
-            removeClient(entry.id, from: session, reason: "Session disposed")
+            removeClient(entry.id, from: session, reason: .sessionDisposed)
         }
         session.disposed = true
         await session.adapter.dispose()

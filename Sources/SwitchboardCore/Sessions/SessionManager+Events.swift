@@ -37,18 +37,7 @@ extension SessionManager {
         } catch {
             broadcast(ChatMessage(type: .error, content: "Could not record the agent session id: \(Self.describe(error))"), in: session)
         }
-        broadcast(ChatMessage(type: .system, content: Self.notice("agentSessionId", agentSessionId)), in: session)
-    }
-
-    /// The content of a `system` notice: a one-key JSON object, e.g. `{"status":"idle"}`.
-    public static func notice(_ key: StaticString, _ value: String) -> String {
-        var json = JSONWriter(capacity: 64)
-        json.appendByte(UInt8(ascii: "{"))
-        json.appendString(key.description)
-        json.appendByte(UInt8(ascii: ":"))
-        json.appendString(value)
-        json.appendByte(UInt8(ascii: "}"))
-        return json.string
+        broadcast(.agentSessionId(agentSessionId), in: session)
     }
 
     /// Changes the status and, when it changed, tells the clients with a `system` notice
@@ -56,7 +45,7 @@ extension SessionManager {
     func setStatus(_ status: SessionStatus, of session: Session) {
         guard !session.disposed, session.info.status != status else { return }
         session.info.status = status
-        broadcast(ChatMessage(type: .system, content: Self.notice("status", status.rawValue)), in: session)
+        broadcast(.status(status), in: session)
     }
 
     /// Ends the turn in `error`, records why, and broadcasts it.
@@ -81,15 +70,23 @@ extension SessionManager {
     /// Buffers `message` with the next sequence number and queues it for every client.
     func broadcast(_ message: ChatMessage, in session: Session) {
         guard !session.disposed else { return }
-        let frame = session.buffer.append(message)
+        deliver(session.buffer.append(message), in: session)
+    }
+
+    /// Buffers `notice` with the next sequence number and queues it for every client.
+    func broadcast(_ notice: SessionNotice, in session: Session) {
+        guard !session.disposed else { return }
+        deliver(session.buffer.append(notice), in: session)
+    }
+
+    private func deliver(_ frame: SessionFrame, in session: Session) {
         session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
         var behind: [ClientEntry] = []
         for entry in session.clients where !entry.outbox.enqueue(frame) {
             behind.append(entry)
         }
         for entry in behind {
-            removeClient(entry.id, from: session, reason:
-                "Disconnected: more than \(entry.outbox.allowance) frames were waiting for this client. Reconnect and resume from the last seq received.")
+            removeClient(entry.id, from: session, reason: .fellBehind(allowance: entry.outbox.allowance))
         }
     }
 }

@@ -234,7 +234,7 @@ public actor SessionManager {
         } catch {
             let reason = Self.describe(error)
             fail(session, reason)
-            throw SessionError(.adapterFailed, reason)
+            throw SessionError(.adapterFailed, reason, cause: error)
         }
     }
 

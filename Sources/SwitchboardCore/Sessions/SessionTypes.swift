@@ -32,14 +32,33 @@ public struct SessionInfo: Sendable, Hashable {
 /// with the last one it saw receives exactly what it missed. The per-connection
 /// "Connected to session" notice is the only frame without one.
 public struct SessionFrame: Sendable, Hashable {
-    /// The frame's sequence number; `nil` only for the connection notice.
+    /// The frame's sequence number; `nil` for the per-connection notices.
     public var seq: Int?
-    /// The message.
-    public var message: ChatMessage
+    /// What the session manager itself says, when the frame is one of its notices.
+    public let notice: SessionNotice?
+    private let body: ChatMessage
 
+    /// A frame carrying a chat message.
     public init(seq: Int?, message: ChatMessage) {
         self.seq = seq
-        self.message = message
+        self.notice = nil
+        self.body = message
+    }
+
+    /// A frame carrying a notice of the session manager.
+    public init(seq: Int?, notice: SessionNotice, timestamp: String = Timestamp.now()) {
+        self.seq = seq
+        self.notice = notice
+        self.body = ChatMessage(type: .system, content: "", timestamp: timestamp)
+    }
+
+    /// The frame as a chat message: a notice becomes the `system` message wire clients
+    /// receive, with its ``SessionNotice/wireText``.
+    public var message: ChatMessage {
+        guard let notice else { return body }
+        var message = body
+        message.content = notice.wireText
+        return message
     }
 }
 
@@ -48,13 +67,13 @@ public struct SessionClient: Sendable {
     /// Delivers one frame. Frames arrive one at a time, in order; a throw disconnects the
     /// client (the others are unaffected).
     public var send: @Sendable (SessionFrame) async throws -> Void
-    /// Called once when the client is disconnected — by ``SessionManager/disconnect(_:clientId:)``,
+    /// Called once when the client is disconnected — by ``SessionManager/disconnect(_:clientId:reason:)``,
     /// because the session was disposed, or because the client fell too far behind — with the reason.
-    public var onDisconnect: @Sendable (String) -> Void
+    public var onDisconnect: @Sendable (DisconnectReason) -> Void
 
     public init(
         send: @escaping @Sendable (SessionFrame) async throws -> Void,
-        onDisconnect: @escaping @Sendable (String) -> Void = { _ in }
+        onDisconnect: @escaping @Sendable (DisconnectReason) -> Void = { _ in }
     ) {
         self.send = send
         self.onDisconnect = onDisconnect

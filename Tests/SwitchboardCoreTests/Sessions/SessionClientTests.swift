@@ -55,7 +55,7 @@ struct SessionClientTests {
         try await emit(5, from: agents.adapters[0], to: flaky)
         let lastSeen = try #require(flaky.received.compactMap(\.seq).last)
         await manager.disconnect(id, clientId: flakyId)
-        #expect(flaky.disconnectReasons == ["Disconnected"])
+        #expect(flaky.disconnectReasons == [.requested])
         try await emit(4, from: agents.adapters[0], prefix: "missed", to: watcher)
 
         let back = ClientRecorder()
@@ -102,7 +102,7 @@ struct SessionClientTests {
         let manager = manager(queueLimit: 20)
         let id = try await manager.start(SessionStartOptions(workspaceName: "w", agentType: "fake"))
         let gate = AsyncStream<Void>.makeStream()
-        let stalledReasons = Recorder<String>()
+        let stalledReasons = Recorder<DisconnectReason>()
         let stalled = SessionClient(
             send: { _ in for await _ in gate.stream {} },  // never returns until the test ends
             onDisconnect: { stalledReasons.append($0) }
@@ -117,9 +117,9 @@ struct SessionClientTests {
         #expect(healthy.messages.filter { $0.type == .assistant }.count == 100)
         #expect(await manager.clientCount(id) == 1)
         try await stalledReasons.wait { !$0.isEmpty }
-        #expect(stalledReasons.items == [
-            "Disconnected: more than 20 frames were waiting for this client. Reconnect and resume from the last seq received.",
-        ])
+        #expect(stalledReasons.items == [.fellBehind(allowance: 20)])
+        #expect(stalledReasons.items.first?.description
+                == "Disconnected: more than 20 frames were waiting for this client. Reconnect and resume from the last seq received.")
         gate.continuation.finish()
     }
 
@@ -128,13 +128,13 @@ struct SessionClientTests {
         struct Broken: Error, CustomStringConvertible { var description: String { "socket closed" } }
         let manager = manager()
         let id = try await manager.start(SessionStartOptions(workspaceName: "w", agentType: "fake"))
-        let reasons = Recorder<String>()
+        let reasons = Recorder<DisconnectReason>()
         _ = await manager.connect(id, client: SessionClient(send: { _ in throw Broken() }, onDisconnect: { reasons.append($0) }))
         let healthy = ClientRecorder()
         _ = await manager.connect(id, client: healthy.client)
         try await emit(10, from: agents.adapters[0], to: healthy)
         try await reasons.wait { !$0.isEmpty }
-        #expect(reasons.items == ["Disconnected: sending to the client failed: socket closed"])
+        #expect(reasons.items == [.sendFailed("sending to the client failed: socket closed")])
         #expect(await manager.clientCount(id) == 1)
         try await manager.send(id, text: "still works")
         #expect(await manager.status(id) == .running)

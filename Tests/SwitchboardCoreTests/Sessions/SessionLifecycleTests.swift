@@ -184,7 +184,7 @@ struct SessionLifecycleTests {
         let client = ClientRecorder()
         _ = await manager.connect(a, client: client.client)
         await manager.dispose(a)
-        #expect(client.disconnectReasons == ["Session disposed"])
+        #expect(client.disconnectReasons == [.sessionDisposed])
         #expect(agents.adapters[0].calls.withLock { $0.disposed })
         #expect(await manager.info(a) == nil)
         #expect(await manager.clientCount(a) == 0)

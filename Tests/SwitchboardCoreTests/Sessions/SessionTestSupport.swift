@@ -112,12 +112,3 @@ final class TestAgents: Sendable {
     var adapters: [FakeAdapter] { made.list.withLock { $0 } }
 }
 
-extension ClientRecorder {
-    /// Waits for the session's `{"status":"<status>"}` notice (after `index` frames).
-    func waitForStatus(_ status: SessionStatus, after index: Int = 0, within timeout: Duration = .seconds(15)) async throws {
-        let notice = SessionManager.notice("status", status.rawValue)
-        try await frames.wait(within: timeout) { frames in
-            frames.dropFirst(index).contains { $0.message.type == .system && $0.message.content == notice }
-        }
-    }
-}
