@@ -91,6 +91,8 @@ extension PluginLoadError.Code {
             "Every function pointer in the descriptor must be set."
         case .invalidAgentType:
             "Agent types are 1 to 64 bytes of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit."
+        case .toolchainMismatch:
+            "A Swift plugin runs on the host's Swift runtime: build it with \(PluginLoader.hostToolchain) (`swift --version` tells which compiler a machine has), or use a switchboard built with the plugin's."
         default:
             "See Docs/Architecture.md, 'ABI evolution', for what the loader checks."
         }

@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 @testable import OpenCodeAdapter
 import SwitchboardTesting
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +63,7 @@ final class LoopbackServer: Sendable {
         }
     }
 
-    /// A server that answers every request with `response` and closes.
+    /// A server that answers its one request with `response` and closes.
     convenience init(response: String) throws {
         try self.init([.write(response)])
     }
