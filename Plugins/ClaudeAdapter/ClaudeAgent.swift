@@ -35,8 +35,9 @@ final class ClaudeAgent: ChannelBackedAdapter {
         let mapper = Mutex(ClaudeStreamMapper())
         /// Set when the adapter stops it on purpose: its exit is then no failure.
         let retiring = Atomic<Bool>(false)
-        /// The end of the turn in progress: set by its `result` line or by the exit.
-        let turnEnd = Mutex<OneShot<TurnOutcome>?>(nil)
+        /// The end of the turn in progress (set by its `result` line or by the exit), and the
+        /// exit once the process was reaped.
+        private let turn = Mutex<(end: OneShot<TurnOutcome>?, exit: ProcessExit?)>((nil, nil))
         private let processBox = Mutex<AgentProcess?>(nil)
 
         init(model: String?) { self.model = model }
@@ -46,9 +47,26 @@ final class ClaudeAgent: ChannelBackedAdapter {
             set { processBox.withLock { $0 = newValue } }
         }
 
+        /// Makes `end` the turn in progress; returns the exit if the process is already gone.
+        func attach(_ end: OneShot<TurnOutcome>) -> ProcessExit? {
+            turn.withLock { t in
+                t.end = end
+                return t.exit
+            }
+        }
+
         /// Ends the turn in progress with `outcome`, once.
         func endTurn(_ outcome: TurnOutcome) {
-            turnEnd.withLock { $0 }?.set(outcome)
+            turn.withLock { $0.end }?.set(outcome)
+        }
+
+        /// Records that the process was reaped; ends the turn in progress with `outcome`.
+        func exited(_ exit: ProcessExit, outcome: TurnOutcome) {
+            let end = turn.withLock { t in
+                t.exit = exit
+                return t.end
+            }
+            end?.set(outcome)
         }
     }
 
@@ -103,12 +121,11 @@ final class ClaudeAgent: ChannelBackedAdapter {
             } catch {
                 return .failed((error as? AdapterError)?.message ?? "\(error)")
             }
-            started.turnEnd.withLock { $0 = turnEnd }
-            started.process?.write(ClaudeInput.userTurn(text))
-            // A process that ended before the turn was attached ends it now.
-            if let exit = started.process?.exitStatus, !started.retiring.load(ordering: .sequentiallyConsistent) {
-                turnEnd.set(.failed(Self.failureReason(exit, sawInit: false)))
+            // A process that ended before the turn was attached ends the turn at once.
+            if let exit = started.attach(turnEnd) {
+                return .failed(Self.failureReason(exit, sawInit: false))
             }
+            started.process?.write(ClaudeInput.userTurn(text))
             return await turnEnd.wait() ?? .stopped
         }
     }
@@ -223,11 +240,11 @@ final class ClaudeAgent: ChannelBackedAdapter {
             return true
         }
         guard wasCurrent, !running.retiring.load(ordering: .sequentiallyConsistent) else {
-            running.endTurn(.stopped)
+            running.exited(exit, outcome: .stopped)
             return
         }
         let sawInit = running.mapper.withLock { $0.sessionId != nil }
-        running.endTurn(.failed(Self.failureReason(exit, sawInit: sawInit)))
+        running.exited(exit, outcome: .failed(Self.failureReason(exit, sawInit: sawInit)))
     }
 
     static func failureReason(_ exit: ProcessExit, sawInit: Bool) -> String {
