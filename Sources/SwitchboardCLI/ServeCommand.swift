@@ -59,7 +59,8 @@ struct Serve: AsyncParsableCommand {
             manager: runtime.makeManager(allowHostWorkspace: allowHost, logger: logger),
             store: runtime.store,
             catalog: runtime.catalog,
-            configuration: .init(host: host, port: port, token: token.token, defaultAgentType: config.server.defaultAgentType),
+            configuration: .init(host: host, port: port, token: token.token, defaultAgentType: config.server.defaultAgentType,
+                                 allowedOrigins: config.server.allowedOrigins),
             logger: logger
         )
         let agents = runtime.catalog.registry.agentTypes.joined(separator: ", ")

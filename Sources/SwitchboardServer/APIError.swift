@@ -31,7 +31,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         )
     }
 
-    static func notFound(_ id: String) -> APIError { APIError(.notFound, "not_found", "Session not found: \(id)") }
+    static func notFound(_ id: String) -> APIError { APIError(.notFound, "not_found", "Session not found: \(InputRules.escaped(id))") }
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
 
     /// Maps what the core throws to a status and code.
@@ -95,7 +95,9 @@ extension [String: JSONValue] {
     /// An optional integer field.
     func int(_ key: String) throws -> Int? {
         guard let value = self[key], value != .null else { return nil }
-        guard let n = value.intValue else { throw APIError.badRequest("'\(key)' must be a whole number, not \(value.jsonText).") }
+        guard let n = value.intValue else {
+            throw APIError.badRequest("'\(key)' must be a whole number, not \(InputRules.escaped(value.jsonText)).")
+        }
         return n
     }
 }

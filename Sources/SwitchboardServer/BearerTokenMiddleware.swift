@@ -1,7 +1,8 @@
 import Hummingbird
 
-/// Requires `Authorization: Bearer <token>` (or `?token=<token>`, for browsers opening a
-/// WebSocket) on every route except `/health`.
+/// Requires `Authorization: Bearer <token>` (the scheme in any case) on every route except
+/// `/health`; `?token=<token>` is accepted instead only on the live-chat path, for browsers
+/// opening a WebSocket, and only when there is no `Authorization` header.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
 
@@ -9,9 +10,15 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.uri.path == "/health" { return try await next(request, context) }
         let presented: String?
         if let header = request.headers[.authorization] {
-            presented = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : nil
-        } else {
+            presented = Self.bearerToken(in: header)
+        } else if request.uri.path.hasPrefix("/v1/live/") {
             presented = request.uri.queryParameters.get("token")
+        } else {
+            if request.uri.queryParameters.get("token") != nil {
+                throw APIError(.unauthorized, "unauthorized",
+                               "The token may be given as ?token= only on the live-chat WebSocket path; send Authorization: Bearer <token>.")
+            }
+            presented = nil
         }
         guard let presented, AccessToken.matches(presented, token) else {
             throw APIError(.unauthorized, "unauthorized",
@@ -19,6 +26,19 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// The credentials of `Bearer <token>`, the scheme compared without regard to case.
+    static func bearerToken(in header: String) -> String? {
+        let scheme = "bearer "
+        guard header.utf8.count > scheme.utf8.count,
+              String(decoding: header.utf8.prefix(scheme.utf8.count), as: UTF8.self).lowercased() == scheme
+        else { return nil }
+        return String(decoding: header.utf8.dropFirst(scheme.utf8.count), as: UTF8.self).trimmingLeadingSpaces
+    }
+}
+
+extension String {
+    fileprivate var trimmingLeadingSpaces: String { String(drop { $0 == " " }) }
 }
 
 /// Answers unknown routes with the API's JSON error instead of an empty 404.

@@ -11,7 +11,11 @@ struct HTTPAPI: Sendable {
     let defaultAgentType: String
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/health") { _, _ in jsonResponse(.object(["status": .string("ok")])) }
+        router.get("/health") { _, _ in jsonResponse(Self.health) }
+        router.head("/health") { _, _ in
+            // Like GET, without the body.
+            Response(status: .ok, headers: [.contentType: "application/json", .contentLength: "\(Self.health.jsonText.utf8.count)"])
+        }
         router.get("/v1/agents") { _, _ in jsonResponse(.array(catalog.entries.map(Self.agentJSON))) }
         router.get("/v1/sessions") { request, _ in try await listSessions(workspace: request.uri.queryParameters.get("workspace")) }
         router.post("/v1/sessions") { request, _ in try await startSession(request) }
@@ -31,11 +35,12 @@ struct HTTPAPI: Sendable {
         router.delete("/v1/sessions/{id}") { _, context in try await delete(try await resolve(context)) }
     }
 
-    /// The `{id}` of a route, percent-decoded, as our session id: an agent's session id is
-    /// mapped to ours (live first, then stored) without starting anything.
+    static let health: JSONValue = .object(["status": .string("ok")])
+
+    /// The `{id}` of a route, as written (not percent-decoded), as our session id: an
+    /// agent's session id is mapped to ours (live first, then stored) without starting anything.
     func resolve(_ context: some RequestContext) async throws -> String {
-        let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        let id = try context.parameters.require("id")
         if await manager.info(id) != nil { return id }
         if let live = await manager.list().first(where: { $0.agentSessionId == id }) { return live.id }
         do {
@@ -98,7 +103,10 @@ struct HTTPAPI: Sendable {
         try await guarded {
             var after: Int?
             if let since {
-                guard let n = Int(since), n >= -1 else { throw APIError.badRequest("'since' must be a sequence number, not '\(since)'.") }
+                // Int(_:) refuses what does not fit in 64 bits, fractions and exponents.
+                guard let n = Int(since), n >= -1 else {
+                    throw APIError.badRequest("'since' must be a sequence number, not \(InputRules.quoted(since)).")
+                }
                 after = n
             }
             guard await manager.info(id) != nil else {
@@ -115,10 +123,16 @@ struct HTTPAPI: Sendable {
             let body = try await jsonObject(from: request)
             guard let workspace = try body.string("workspace") else { throw APIError.badRequest("'workspace' is required.") }
             if let problem = WorkspaceName.problem(with: workspace) { throw APIError.badRequest(problem) }
+            let sessionId = try body.string("sessionId")
+            if let sessionId, let problem = InputRules.sessionIdProblem(sessionId) { throw APIError.badRequest(problem) }
+            let agentType = try body.string("agentType")
+            if let agentType, let problem = InputRules.agentTypeProblem(agentType) {
+                throw APIError(.badRequest, "unknown_agent_type", problem)
+            }
             let id = try await manager.start(SessionStartOptions(
                 workspaceName: workspace,
-                agentType: try body.string("agentType") ?? defaultAgentType,
-                sessionId: try body.string("sessionId"),
+                agentType: agentType ?? defaultAgentType,
+                sessionId: sessionId,
                 agentSessionId: try body.string("agentSessionId"),
                 model: try body.string("model"),
                 projectPath: try body.string("projectPath")

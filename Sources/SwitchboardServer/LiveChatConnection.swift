@@ -101,7 +101,7 @@ final class LiveChatConnection: Sendable {
                 }
             }
         } catch {
-            logger.debug("live chat connection ended: \(error)")
+            logger.debug("live chat connection ended: \(InputRules.escaped(String(describing: error), limit: 200))")
         }
     }
 
@@ -143,7 +143,7 @@ final class LiveChatConnection: Sendable {
             case "set_model": try await setModel(frame)
             case "disconnect": await detach()
             default:
-                await sendError("Unknown frame type '\(type)' (known: connect, message, interrupt, set_model, disconnect).")
+                await sendError("Unknown frame type \(InputRules.quoted(type)) (known: connect, message, interrupt, set_model, disconnect).")
             }
         } catch {
             await sendError(Self.describe(error))
@@ -172,6 +172,8 @@ final class LiveChatConnection: Sendable {
         if let resumeFrom, resumeFrom < -1 {
             throw APIError.badRequest("'resumeFromId' must be a sequence number (-1 or more), not \(resumeFrom).")
         }
+        if let sessionId, let problem = InputRules.sessionIdProblem(sessionId) { throw APIError.badRequest(problem) }
+        if let agentType, let problem = InputRules.agentTypeProblem(agentType) { throw APIError.badRequest(problem) }
         await detach()
         if let sessionId, let found = try await manager.find(sessionId, projectPath: projectPath) {
             var info = found
@@ -296,7 +298,7 @@ final class LiveChatConnection: Sendable {
         do {
             try await outbound.write(.text(value.jsonText))
         } catch {
-            logger.debug("live chat write failed: \(error)")
+            logger.debug("live chat write failed: \(InputRules.escaped(String(describing: error), limit: 200))")
         }
     }
 }

@@ -24,13 +24,17 @@ public struct SwitchboardServer: Sendable {
         public var defaultAgentType: String
         /// The largest client frame accepted, in bytes.
         public var maxMessageBytes: Int
+        /// Browser origins accepted besides the daemon's own (`server.allowedOrigins`).
+        public var allowedOrigins: [String]
 
-        public init(host: String = "127.0.0.1", port: Int = 7391, token: String, defaultAgentType: String = "claude", maxMessageBytes: Int = 1 << 20) {
+        public init(host: String = "127.0.0.1", port: Int = 7391, token: String, defaultAgentType: String = "claude",
+                    maxMessageBytes: Int = 1 << 20, allowedOrigins: [String] = []) {
             self.host = host
             self.port = port
             self.token = token
             self.defaultAgentType = defaultAgentType
             self.maxMessageBytes = maxMessageBytes
+            self.allowedOrigins = allowedOrigins
         }
     }
 
@@ -48,10 +52,10 @@ public struct SwitchboardServer: Sendable {
         self.logger = logger
     }
 
-    /// The `{workspace}` path parameter, percent-decoded (`%40host` is `@host`).
+    /// The `{workspace}` path parameter, as written: not percent-decoded, so `%40host` is
+    /// not `@host` (and is refused as a workspace name).
     static func workspace(_ context: some RequestContext) throws -> String {
-        let raw = try context.parameters.require("workspace")
-        return raw.removingPercentEncoding ?? raw
+        try context.parameters.require("workspace")
     }
 
     /// Whether `host` is a loopback address (where `@host` is allowed by default).
@@ -62,11 +66,13 @@ public struct SwitchboardServer: Sendable {
     /// Builds the Hummingbird application. `onListening` receives the bound address.
     public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
         let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType)
+        let origins = OriginPolicy(host: configuration.host, port: configuration.port, allowedOrigins: configuration.allowedOrigins)
         let router = Router()
         router.middlewares.add(NotFoundAsJSONMiddleware())
+        router.middlewares.add(OriginMiddleware(policy: origins))
         router.middlewares.add(BearerTokenMiddleware(token: configuration.token))
         api.addRoutes(to: router)
-        // A request to the live-chat path that was not upgraded — no or a wrong token, a bad
+        // A request to the live-chat path that was not upgraded — a foreign origin, a bad
         // workspace name, no Upgrade header — lands here and gets a proper JSON answer.
         router.get("/v1/live/{workspace}") { _, context -> Response in
             let workspace = try Self.workspace(context)
@@ -77,7 +83,9 @@ public struct SwitchboardServer: Sendable {
         let wsRouter = Router(context: BasicWebSocketRequestContext.self)
         wsRouter.middlewares.add(BearerTokenMiddleware(token: configuration.token))
         let manager = self.manager, configuration = self.configuration, logger = self.logger
-        wsRouter.ws("/v1/live/{workspace}") { _, context in
+        wsRouter.ws("/v1/live/{workspace}") { request, context in
+            // A refused upgrade goes on to the HTTP router, which answers with the JSON error.
+            if let origin = request.headers[.origin], !origins.accepts(origin) { return .dontUpgrade }
             let workspace = try Self.workspace(context)
             if WorkspaceName.problem(with: workspace) != nil { return .dontUpgrade }
             return .upgrade([:])
@@ -101,6 +109,7 @@ public struct SwitchboardServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
+                origins.listening(on: port)
                 await onListening(configuration.host, port)
             },
             logger: logger

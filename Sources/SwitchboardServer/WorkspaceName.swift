@@ -14,7 +14,7 @@ public enum WorkspaceName {
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "_" || c == "."
         }
         if !ok || name.hasPrefix(".") {
-            return "The workspace name '\(name)' is not valid: use letters, digits, '-', '_' and '.', not starting with '.'."
+            return "The workspace name \(InputRules.quoted(name)) is not valid: use letters, digits, '-', '_' and '.', not starting with '.'."
         }
         return nil
     }

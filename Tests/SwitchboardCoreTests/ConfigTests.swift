@@ -81,7 +81,7 @@ struct ConfigTests {
         #expect(try issues(#"{"pluginDirectories":["/nonexistent-dir"]}"#) == ["pluginDirectories[0]: directory '/nonexistent-dir' does not exist"])
         #expect(try issues("[1]") == ["the top level must be an object, not an array"])
         #expect(try issues(#"{"server":{"port":70000,"token":"short","defaultAgent":"Bad","tls":true}}"#) == [
-            "server.tls: unknown key (known keys: defaultAgent, host, port, token)",
+            "server.tls: unknown key (known keys: allowedOrigins, defaultAgent, host, port, token)",
             "server.port: must be a port number from 1 to 65535, not 70000",
             "server.token: must be a string of at least 16 characters",
             "server.defaultAgent: must be an agent type name, not \"Bad\"",

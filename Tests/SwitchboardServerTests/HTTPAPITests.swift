@@ -135,8 +135,9 @@ struct HTTPAPITests {
         #expect(plain.status == 426 && plain.body["error"]?["code"] == .string("upgrade_required"))
         let badName = try await daemon.http(.GET, "/v1/live/..bad")
         #expect(badName.status == 400)
-        // A percent-encoded @host is the host workspace.
-        let socket = try await daemon.socket("%40host")
+        // Path parameters are not percent-decoded: `%40host` is refused, `@host` is the host workspace.
+        #expect(try await daemon.http(.GET, "/v1/live/%40host").status == 400)
+        let socket = try await daemon.socket("@host")
         #expect(try await socket.waitFor(type: "connected")["workspaceName"] == .string("@host"))
         await socket.close()
         #expect(try await daemon.http(.DELETE, "/v1/sessions/agent-1").status == 204)

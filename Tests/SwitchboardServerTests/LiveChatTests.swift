@@ -183,8 +183,9 @@ struct LiveChatTests {
     func stalledClient() async throws {
         let big = String(repeating: "x", count: 64 * 1024)
         // Paced (5 ms apart) so the healthy client keeps up even on a loaded machine; the
-        // stalled one, which never reads, still falls far behind.
-        let messages = (0..<600).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t","delayMs":5}"# }.joined(separator: ",")
+        // stalled one, which never reads, still falls far behind. Three turns of 200 frames
+        // (the config file must stay under the 16 MiB read limit).
+        let messages = (0..<200).map { _ in #"{"type":"tool_result","content":"\#(big)","toolId":"t","delayMs":5}"# }.joined(separator: ",")
         let daemon = try await LiveDaemon(agents: Self.scripted("[{\"messages\": [\(messages)]}]"), extraConfig: #", "clientQueueLimit": 200"#)
         let healthy = try await daemon.socket("w")
         healthy.send(["type": .string("connect")])
@@ -197,8 +198,10 @@ struct LiveChatTests {
             guard ContinuousClock.now < deadline else { throw DaemonError("the stalled client never attached") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        healthy.send(["type": .string("message"), "content": .string("flood")])
-        try await healthy.waitFor(within: .seconds(60)) { $0["type"] == .string("done") }
+        for round in 0..<3 {
+            healthy.send(["type": .string("message"), "content": .string("flood")])
+            try await healthy.frames.wait(within: .seconds(60)) { $0.filter { $0["type"] == .string("done") }.count > round }
+        }
         #expect(healthy.frames(ofType: "tool_result").count == 600)
         // The stalled one is cut off: the session keeps only the healthy client.
         while try await daemon.http(.GET, "/v1/sessions/\(id)").body["clients"] != .int(1) {

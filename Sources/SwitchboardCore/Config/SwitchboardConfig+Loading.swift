@@ -8,7 +8,14 @@ extension SwitchboardConfig {
     ]
 
     /// The keys of the `server` object.
-    public static let serverKeys: [String] = ["defaultAgent", "host", "port", "token"]
+    public static let serverKeys: [String] = ["allowedOrigins", "defaultAgent", "host", "port", "token"]
+
+    /// The largest `messageBufferSize`.
+    public static let maximumMessageBufferSize = 1_000_000
+    /// The largest `messageBufferBytes` (1 GiB).
+    public static let maximumMessageBufferBytes = 1 << 30
+    /// The largest `clientQueueLimit`.
+    public static let maximumClientQueueLimit = 1_000_000
 
     /// Reads and validates a config file.
     ///
@@ -84,24 +91,24 @@ extension SwitchboardConfig {
             }
         }
         if let value = object["messageBufferSize"] {
-            if let n = value.intValue, n >= 1, n <= 1_000_000 {
+            if let n = value.intValue, (1...maximumMessageBufferSize).contains(n) {
                 config.messageBufferSize = n
             } else {
-                issue("messageBufferSize", "must be a whole number from 1 to 1000000, not \(value.jsonText)")
+                issue("messageBufferSize", "must be a whole number from 1 to \(maximumMessageBufferSize), not \(value.jsonText)")
             }
         }
         if let value = object["messageBufferBytes"] {
-            if let n = value.intValue, n >= 1024 {
+            if let n = value.intValue, (1024...maximumMessageBufferBytes).contains(n) {
                 config.messageBufferBytes = n
             } else {
-                issue("messageBufferBytes", "must be a whole number of at least 1024, not \(value.jsonText)")
+                issue("messageBufferBytes", "must be a whole number from 1024 to \(maximumMessageBufferBytes), not \(value.jsonText)")
             }
         }
         if let value = object["clientQueueLimit"] {
-            if let n = value.intValue, n >= 1 {
+            if let n = value.intValue, (1...maximumClientQueueLimit).contains(n) {
                 config.clientQueueLimit = n
             } else {
-                issue("clientQueueLimit", "must be a whole number of at least 1, not \(value.jsonText)")
+                issue("clientQueueLimit", "must be a whole number from 1 to \(maximumClientQueueLimit), not \(value.jsonText)")
             }
         }
         if let value = object["containerPrefix"] {
@@ -131,6 +138,21 @@ extension SwitchboardConfig {
                 }
                 if let token = server["token"] {
                     if let text = token.stringValue, text.utf8.count >= 16 { config.server.token = text } else { issue("server.token", "must be a string of at least 16 characters") }
+                }
+                if let origins = server["allowedOrigins"] {
+                    if let list = origins.arrayValue {
+                        var allowed: [String] = []
+                        for (i, element) in list.enumerated() {
+                            if let text = element.stringValue, let origin = WebOrigin(text) {
+                                allowed.append(origin.text)
+                            } else {
+                                issue("server.allowedOrigins[\(i)]", "must be an origin such as \"https://app.example:8443\" (scheme, host and optional port, no path), not \(element.jsonText)")
+                            }
+                        }
+                        config.server.allowedOrigins = allowed
+                    } else {
+                        issue("server.allowedOrigins", "must be an array of origins, not \(origins.kindDescription)")
+                    }
                 }
                 if let agent = server["defaultAgent"] {
                     if let type = agent.stringValue, AgentTypeName.problem(with: type) == nil {

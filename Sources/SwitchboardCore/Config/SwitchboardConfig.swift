@@ -49,6 +49,9 @@ public struct SwitchboardConfig: Sendable, Hashable {
         public var token: String?
         /// The agent type a live-chat connection uses when the client names none.
         public var defaultAgentType: String = "claude"
+        /// Browser origins, besides the daemon's own, whose requests are accepted (normalised
+        /// as ``WebOrigin/text``).
+        public var allowedOrigins: [String] = []
 
         public init() {}
     }

@@ -15,7 +15,9 @@ final class ClientOutbox: Sendable {
     init(id: String, allowance: Int, replay: Int) {
         self.id = id
         self.allowance = allowance
-        self.limit = allowance + replay
+        // Saturating: the allowance is a configured number and must not trap whatever it is.
+        let (sum, overflow) = allowance.addingReportingOverflow(replay)
+        self.limit = overflow ? Int.max : sum
         (frames, continuation) = AsyncStream.makeStream(of: SessionFrame.self, bufferingPolicy: .unbounded)
     }
 

@@ -54,10 +54,11 @@ struct MessageBuffer {
     /// already dropped.
     func frames(after seq: Int?) -> (frames: ArraySlice<SessionFrame>, dropped: Bool) {
         guard let seq else { return (frames[head...], false) }
-        let first = seq + 1
-        if first < oldestSeq { return (frames[head...], true) }
-        let offset = min(first - oldestSeq, count)
-        return (frames[(head + offset)...], false)
+        // `seq` comes from outside (a query or a frame): compare before adding, so no value
+        // can overflow. At or beyond the newest seq there is nothing to give.
+        if seq >= nextSeq - 1 { return (frames[frames.endIndex...], false) }
+        if seq < oldestSeq - 1 { return (frames[head...], true) }
+        return (frames[(head + (seq + 1 - oldestSeq))...], false)
     }
 
     /// An estimate of the memory a message holds.

@@ -1,0 +1,59 @@
+import SwitchboardCore
+
+/// The rules for values the daemon reads from clients: session ids, and how outside text is
+/// quoted in messages and logs.
+enum InputRules {
+    /// The longest client-chosen session id, in bytes.
+    static let maximumSessionIdLength = 128
+
+    /// Why `id` is not a valid client-chosen session id, or `nil` when it is: 1 to 128
+    /// letters, digits, `.`, `_` and `-`, starting with a letter or digit.
+    static func sessionIdProblem(_ id: String) -> String? {
+        let bytes = Array(id.utf8.prefix(maximumSessionIdLength + 1))
+        let valid = !bytes.isEmpty && bytes.count <= maximumSessionIdLength
+            && isAlphanumeric(bytes[0])
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        if valid { return nil }
+        return "The session id \(quoted(id)) is not valid: use 1 to \(maximumSessionIdLength) letters, digits, '.', '_' and '-', starting with a letter or digit."
+    }
+
+    /// Why `type` is not an agent type name a client may ask for, or `nil`.
+    static func agentTypeProblem(_ type: String) -> String? {
+        AgentTypeName.problem(with: type).map { _ in "The agent type \(quoted(type)) is not a valid agent type name." }
+    }
+
+    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+            || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+    }
+
+    /// Outside text made safe for one log line or message: quotes, backslashes, newlines and
+    /// other control characters escaped, cut to `limit` characters (saying how long it was).
+    static func escaped(_ text: String, limit: Int = 80) -> String {
+        var out = ""
+        var taken = 0
+        for scalar in text.unicodeScalars {
+            if taken == limit {
+                return out + "…(\(text.utf8.count) bytes)"
+            }
+            taken += 1
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            default:
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `'text'`, escaped and cut as by ``escaped(_:limit:)``.
+    static func quoted(_ text: String, limit: Int = 80) -> String { "'\(escaped(text, limit: limit))'" }
+}
