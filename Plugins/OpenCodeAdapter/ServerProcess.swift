@@ -1,15 +1,14 @@
 import SwitchboardAdapterAPI
 import SwitchboardProcess
-import Synchronization
 
 /// A child process the plugin owns (`opencode serve`, `docker exec …`, `docker inspect`):
 /// an ``AgentProcess`` in a process group of its own, guarded so it dies with the host,
 /// whose stdout and stderr lines are kept in a bounded log for error messages.
 final class OwnedProcess: Sendable {
     let process: AgentProcess
-    private let log: OutputLog
+    private let log: RecentLines
 
-    private init(process: AgentProcess, log: OutputLog) {
+    private init(process: AgentProcess, log: RecentLines) {
         self.process = process
         self.log = log
     }
@@ -20,7 +19,7 @@ final class OwnedProcess: Sendable {
         _ program: String, _ arguments: [String], environment: [String: String], directory: String?,
         role: String, settingKey: String
     ) async throws(AdapterError) -> OwnedProcess {
-        let log = OutputLog()
+        let log = RecentLines(capacity: 200)
         var options = AgentProcess.Options()
         options.maxLineBytes = 64 * 1024
         options.stderrTailLines = 0
@@ -49,25 +48,7 @@ final class OwnedProcess: Sendable {
 
     /// The last `lines` lines it wrote (stdout and stderr, in the order they were read).
     func logTail(lines: Int = 20) -> String {
-        let text = log.last(lines).joined(separator: "\n")
+        let text = log.lines.suffix(lines).joined(separator: "\n")
         return text.isEmpty ? "(the log is empty)" : text
-    }
-}
-
-/// The last lines a process wrote, bounded.
-final class OutputLog: Sendable {
-    static let capacity = 200
-    private let lines = Mutex<[String]>([])
-
-    func append(_ line: ProcessLine) {
-        let text = line.string ?? "(a line too long to keep)"
-        lines.withLock { kept in
-            kept.append(text)
-            if kept.count > Self.capacity { kept.removeFirst(kept.count - Self.capacity) }
-        }
-    }
-
-    func last(_ count: Int) -> [String] {
-        lines.withLock { Array($0.suffix(count)) }
     }
 }

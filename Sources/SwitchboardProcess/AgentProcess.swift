@@ -78,10 +78,10 @@ public final class AgentProcess: Sendable {
     private let signals: AsyncStream<Subprocess.Signal>.Continuation
     private let exit: OneShot<ProcessExit>
     private let runner: Mutex<Task<Void, Never>?>
-    private let stderrTail: StderrTail
+    private let stderrTail: RecentLines
 
     private init(pid: pid_t, launch: ProcessLaunch, inputs: AsyncStream<Input>.Continuation, signals: AsyncStream<Subprocess.Signal>.Continuation,
-                 exit: OneShot<ProcessExit>, runner: Task<Void, Never>, stderrTail: StderrTail) {
+                 exit: OneShot<ProcessExit>, runner: Task<Void, Never>, stderrTail: RecentLines) {
         self.pid = pid
         self.launch = launch
         self.inputs = inputs
@@ -124,7 +124,7 @@ public final class AgentProcess: Sendable {
         let (signalStream, signals) = AsyncStream.makeStream(of: Subprocess.Signal.self, bufferingPolicy: .unbounded)
         let spawned = OneShot<Result<pid_t, AdapterError>>()
         let exit = OneShot<ProcessExit>()
-        let tail = StderrTail(lines: options.stderrTailLines)
+        let tail = RecentLines(capacity: options.stderrTailLines)
         let runner = Task {
             var guarded: pid_t = 0
             do {
@@ -197,7 +197,7 @@ public final class AgentProcess: Sendable {
         _ execution: Execution<CustomWriteInput, SequenceOutput, SequenceOutput>,
         inputs: AsyncStream<Input>, inputContinuation: AsyncStream<Input>.Continuation,
         signals: AsyncStream<Subprocess.Signal>, signalContinuation: AsyncStream<Subprocess.Signal>.Continuation,
-        options: Options, tail: StderrTail,
+        options: Options, tail: RecentLines,
         onLine: @escaping @Sendable (ProcessLine) -> Void
     ) async {
         let writer = execution.standardInputWriter
@@ -324,30 +324,40 @@ public final class AgentProcess: Sendable {
     }
 }
 
-/// The last lines of a process's stderr, readable while it runs.
-final class StderrTail: Sendable {
+/// The last lines a process wrote, bounded in count and in line length, readable while it
+/// runs: the stderr tail of every ``AgentProcess``, and what a plugin keeps of a server's
+/// output for its error messages.
+public final class RecentLines: Sendable {
     private let limit: Int
     private let kept = Mutex<[String]>([])
 
-    init(lines: Int) { limit = max(0, lines) }
+    /// Keeps the last `capacity` lines.
+    public init(capacity: Int) { limit = max(0, capacity) }
 
-    var lines: [String] { kept.withLock { $0 } }
+    /// The lines kept, oldest first.
+    public var lines: [String] { kept.withLock { $0 } }
 
+    /// Keeps `line` (cut to 2000 bytes; a blank line is left out; a dropped line is noted).
+    public func append(_ line: ProcessLine) {
+        var text: String
+        switch line {
+        case .text(let bytes): text = String(decoding: bytes, as: UTF8.self)
+        case .tooLong(let bytes, _): text = "(a line of \(bytes) bytes, left out)"
+        }
+        if text.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return }
+        if text.utf8.count > 2000 { text = String(text.prefix(2000)) + "…" }
+        kept.withLock { lines in
+            lines.append(text)
+            if lines.count > limit { lines.removeFirst(lines.count - limit) }
+        }
+    }
+
+    /// Reads `stream` to its end into these lines, also handing each line to `onLine`.
     func read(_ stream: SubprocessOutputSequence, onLine: (@Sendable (ProcessLine) -> Void)?) async {
         var splitter = LineSplitter(maxLineLength: 1 << 20)
         let keep: (ProcessLine) -> Void = { line in
             onLine?(line)
-            var text: String
-            switch line {
-            case .text(let bytes): text = String(decoding: bytes, as: UTF8.self)
-            case .tooLong(let bytes, _): text = "(a line of \(bytes) bytes, left out)"
-            }
-            if text.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return }
-            if text.utf8.count > 2000 { text = String(text.prefix(2000)) + "…" }
-            self.kept.withLock { lines in
-                lines.append(text)
-                if lines.count > self.limit { lines.removeFirst(lines.count - self.limit) }
-            }
+            self.append(line)
         }
         do {
             for try await chunk in stream {

@@ -9,10 +9,9 @@ enum InputRules {
     /// Why `id` is not a valid client-chosen session id, or `nil` when it is: 1 to 128
     /// letters, digits, `.`, `_` and `-`, starting with a letter or digit.
     static func sessionIdProblem(_ id: String) -> String? {
-        let bytes = Array(id.utf8.prefix(maximumSessionIdLength + 1))
-        let valid = !bytes.isEmpty && bytes.count <= maximumSessionIdLength
-            && isAlphanumeric(bytes[0])
-            && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        let valid = !id.isEmpty && id.utf8.count <= maximumSessionIdLength
+            && id.unicodeScalars.first.map(isAlphanumeric) == true
+            && id.unicodeScalars.allSatisfy(isNameCharacter)
         if valid { return nil }
         return "The session id \(quoted(id)) is not valid: use 1 to \(maximumSessionIdLength) letters, digits, '.', '_' and '-', starting with a letter or digit."
     }
@@ -22,9 +21,14 @@ enum InputRules {
         AgentTypeName.problem(with: type).map { _ in "The agent type \(quoted(type)) is not a valid agent type name." }
     }
 
-    private static func isAlphanumeric(_ c: UInt8) -> Bool {
-        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
-            || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+    /// An ASCII letter or digit.
+    static func isAlphanumeric(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+    }
+
+    /// A character allowed in workspace names and session ids: a letter, a digit, `.`, `_`, `-`.
+    static func isNameCharacter(_ c: Unicode.Scalar) -> Bool {
+        isAlphanumeric(c) || c == "." || c == "_" || c == "-"
     }
 
     /// Outside text made safe for one log line or message: quotes, backslashes, newlines and

@@ -10,10 +10,7 @@ public enum WorkspaceName {
         if name == hostWorkspaceName { return nil }
         if name.isEmpty { return "The workspace name is empty." }
         if name.count > maximumLength { return "The workspace name is longer than \(maximumLength) characters." }
-        let ok = name.unicodeScalars.allSatisfy { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "_" || c == "."
-        }
-        if !ok || name.hasPrefix(".") {
+        if !name.unicodeScalars.allSatisfy(InputRules.isNameCharacter) || name.hasPrefix(".") {
             return "The workspace name \(InputRules.quoted(name)) is not valid: use letters, digits, '-', '_' and '.', not starting with '.'."
         }
         return nil

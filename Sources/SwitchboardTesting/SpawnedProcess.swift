@@ -12,10 +12,10 @@ public final class SpawnedProcess: Sendable {
     public var pid: pid_t { process.pid }
     /// Every line the child wrote to stdout, as it arrives.
     public let lines: Recorder<String>
-    private let errors: ErrorLines
+    private let errors: Recorder<String>
     private let process: AgentProcess
 
-    private init(process: AgentProcess, lines: Recorder<String>, errors: ErrorLines) {
+    private init(process: AgentProcess, lines: Recorder<String>, errors: Recorder<String>) {
         self.process = process
         self.lines = lines
         self.errors = errors
@@ -27,7 +27,7 @@ public final class SpawnedProcess: Sendable {
         var env = ProcessLaunch.currentEnvironment()
         for (key, value) in environment { env[key] = value }
         let lines = Recorder<String>()
-        let errors = ErrorLines()
+        let errors = Recorder<String>()
         var options = AgentProcess.Options()
         options.stderrTailLines = 0
         options.onStandardErrorLine = { line in errors.append(line.string ?? "(a line too long to keep)") }
@@ -67,19 +67,12 @@ public final class SpawnedProcess: Sendable {
     public var hasExited: Bool { process.exitStatus != nil }
 
     /// What the child wrote to stderr so far.
-    public var stderr: String { errors.text }
+    public var stderr: String { errors.items.joined(separator: "\n") }
 
     /// Kills the child's process group if it still runs. Tests call this in `defer`.
     public func terminate() {
         if !hasExited { process.signalGroup(SIGKILL) }
     }
-}
-
-/// A child's stderr lines, kept whole (tests print them when something fails).
-final class ErrorLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }
 
 /// The processes whose parent is `pid`, read from /proc (state `Z` ones included,

@@ -27,13 +27,13 @@ struct TurnRunnerTests {
             _ = await release.wait()
             return .done(model: "m1")
         }
-        #expect(await adapter.status == .running)
+        #expect(adapter.status == .running)
         release.set(())
         try await log.wait { $0.contains(.status(.idle, agentSessionId: nil)) }
         #expect(log.messages.map(\.type) == [.done])
         #expect(log.messages.first?.extra["model"] == .string("m1"))
         #expect(log.statuses == [.running, .idle])
-        #expect(await adapter.status == .idle)
+        #expect(adapter.status == .idle)
     }
 
     @Test("A second turn while one runs is refused with invalidState and the first is unaffected")
@@ -80,7 +80,7 @@ struct TurnRunnerTests {
         _ = await started.wait()
         #expect(await adapter.turns.interrupt() == true)
         #expect(sawCancel.isSet, "interrupt returned only after the body did")
-        #expect(await adapter.status == .interrupted)
+        #expect(adapter.status == .interrupted)
         try await log.wait { $0.contains(.status(.interrupted, agentSessionId: nil)) }
         #expect(log.statuses == [.running, .interrupted])
     }
