@@ -3,7 +3,7 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "clientQueueLimit", "containerPrefix", "messageBufferBytes",
+        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "messageBufferBytes",
         "messageBufferSize", "pluginDirectories", "server", "stateDirectory",
     ]
 
@@ -164,6 +164,9 @@ extension SwitchboardConfig {
             } else {
                 issue("server", "must be an object, not \(value.kindDescription)")
             }
+        }
+        if let value = object["approvals"] {
+            if let policy = parseApprovals(value, issue: issue) { config.approvals = policy }
         }
         if let value = object["agents"] {
             if let agents = value.objectValue {

@@ -26,6 +26,8 @@ public actor SessionManager {
         public var stateDirectory: String?
         /// How many frames may wait for one client before it is disconnected.
         public var clientQueueLimit: Int
+        /// The rules for decision requests, and their timeout.
+        public var approvals: ApprovalPolicy
 
         public init(
             messageBufferSize: Int = 1000,
@@ -33,7 +35,8 @@ public actor SessionManager {
             containerPrefix: String = "workspace-",
             allowHostWorkspace: Bool = true,
             stateDirectory: String? = nil,
-            clientQueueLimit: Int = 1000
+            clientQueueLimit: Int = 1000,
+            approvals: ApprovalPolicy = ApprovalPolicy()
         ) {
             self.messageBufferSize = messageBufferSize
             self.messageBufferBytes = messageBufferBytes
@@ -41,6 +44,7 @@ public actor SessionManager {
             self.allowHostWorkspace = allowHostWorkspace
             self.stateDirectory = stateDirectory
             self.clientQueueLimit = clientQueueLimit
+            self.approvals = approvals
         }
 
         /// The settings a config file gives.
@@ -51,7 +55,8 @@ public actor SessionManager {
                 containerPrefix: config.containerPrefix,
                 allowHostWorkspace: config.allowHostWorkspace ?? true,
                 stateDirectory: config.stateDirectory,
-                clientQueueLimit: config.clientQueueLimit
+                clientQueueLimit: config.clientQueueLimit,
+                approvals: config.approvals
             )
         }
     }
@@ -68,6 +73,12 @@ public actor SessionManager {
         /// ignored until the adapter reports this status.
         var awaitedStatus: SessionStatus?
         var disposed = false
+        /// Decision requests waiting for a person, by the manager's request id.
+        var decisions: [String: OpenDecision] = [:]
+        /// The manager's request id of each open request, by the adapter's own id.
+        var decisionIDs: [String: String] = [:]
+        /// Every id the adapter has asked with: a repeated id is refused.
+        var askedIDs: Set<String> = []
 
         init(info: SessionInfo, adapter: any AgentAdapter, buffer: MessageBuffer) {
             self.info = info
@@ -91,6 +102,8 @@ public actor SessionManager {
     public let configuration: Configuration
 
     var sessions: [String: Session] = [:]
+    /// The session of each open decision request, by the manager's request id.
+    var decisionSessions: [String: String] = [:]
     private var starting: [String: Task<String, any Error>] = [:]
     var nextClientNumber = 1
 
@@ -241,6 +254,7 @@ public actor SessionManager {
     /// Interrupts the running turn; the status becomes `interrupted`. Unknown ids: no-op.
     public func interrupt(_ sessionId: String) async {
         guard let session = sessions[sessionId] else { return }
+        await closeDecisions(in: session, source: .interrupt)
         do {
             try await session.adapter.interrupt()
         } catch {
