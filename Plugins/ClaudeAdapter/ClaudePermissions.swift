@@ -67,8 +67,8 @@ enum ClaudePermissions {
         switch answer?.decision {
         case Decision.allow?, Decision.allowSession?:
             body = ["behavior": .string("allow"), "updatedInput": input]
-            if answer?.decision == Decision.allowSession, let suggestions = request["permission_suggestions"] {
-                body["updatedPermissions"] = suggestions
+            if answer?.decision == Decision.allowSession, let suggestions = request["permission_suggestions"]?.arrayValue {
+                body["updatedPermissions"] = .array(suggestions.map(sessionScoped))
             }
         case Decision.answer?:
             var updated = input.objectValue ?? [:]
@@ -79,6 +79,16 @@ enum ClaudePermissions {
             body = ["behavior": .string("deny"), "message": .string(message)]
         }
         return line(["subtype": .string("success"), "request_id": .string(requestId), "response": .object(body)])
+    }
+
+    /// A permission suggestion kept for this session only. The CLI proposes some for its
+    /// `localSettings` (a settings file that outlives the session, found by walking up from
+    /// the project: verified with 2.1.327, which wrote the rule to a parent directory's
+    /// `.claude/settings.local.json`); "allow for this session" must not write files.
+    static func sessionScoped(_ suggestion: JSONValue) -> JSONValue {
+        guard var object = suggestion.objectValue else { return suggestion }
+        object["destination"] = .string("session")
+        return .object(object)
     }
 
     /// The `control_response` refusing a request the adapter does not handle.

@@ -7,7 +7,7 @@ struct ClaudePermissionsTests {
     static let canUseTool = try! JSONValue(parsing: #"""
     {"subtype":"can_use_tool","tool_name":"Bash","display_name":"Bash","tool_use_id":"toolu_01",
      "input":{"command":"touch made-by-tool && echo hi","description":"Make a file"},
-     "permission_suggestions":[{"type":"addRules","rules":[{"toolName":"Bash","ruleContent":"touch made-by-tool *"}],"behavior":"allow","destination":"session"}]}
+     "permission_suggestions":[{"type":"addRules","rules":[{"toolName":"Bash","ruleContent":"touch made-by-tool *"}],"behavior":"allow","destination":"localSettings"}]}
     """#).objectValue!
 
     @Test("can_use_tool becomes a permission request: command as summary and subject, allow_session when suggestions exist")
@@ -54,7 +54,11 @@ struct ClaudePermissionsTests {
         let allow = try body(DecisionAnswer(id: "r1", decision: "allow"))
         #expect(allow["behavior"] == .string("allow") && allow["updatedInput"] == Self.canUseTool["input"] && allow["updatedPermissions"] == nil)
         let session = try body(DecisionAnswer(id: "r1", decision: "allow_session"))
-        #expect(session["updatedPermissions"] == Self.canUseTool["permission_suggestions"])
+        // The suggestion as the CLI made it, but for this session only (never a settings file).
+        var suggestion = Self.canUseTool["permission_suggestions"]!.arrayValue![0].objectValue!
+        #expect(suggestion["destination"] == .string("localSettings"))
+        suggestion["destination"] = .string("session")
+        #expect(session["updatedPermissions"] == .array([.object(suggestion)]))
         let deny = try body(DecisionAnswer(id: "r1", decision: "deny", message: "Not here."))
         #expect(deny == .object(["behavior": .string("deny"), "message": .string("Not here.")]))
         let withdrawn = try body(nil)
