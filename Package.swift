@@ -122,6 +122,11 @@ let package = Package(
                 "SwitchboardAdapterAPI",
                 "SwitchboardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -251,6 +256,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardServer",
                 "SwitchboardTesting",
+                "SwitchboardAgentTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
@@ -263,6 +269,7 @@ let package = Package(
             dependencies: [
                 "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
                 "SwitchboardTesting", "SwitchboardAgentTesting",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardAgentTesting
@@ -181,6 +182,61 @@ extension ClaudeCLITests {
                 try await session.client.waitForStatus(.idle, within: ClaudeTestbed.turnTimeout)
                 let result = try #require(bed.api.requests.items.last?.toolResults.first)
                 #expect(result.content.contains(#""Which color?"="Blue""#), "\(result.content)")
+            }
+        }
+
+        @Test("Through the daemon: two WebSocket clients, the HTTP inbox, and a daemon stopped while a request waits")
+        func throughTheDaemon() async throws {
+            try await ClaudeTestbed.run { bed in
+                bed.api.enqueue(.bash(Self.touch), .text("Made it."), .bash("touch second-file", id: "toolu_mock_bash_2"), .text("Okay."),
+                                .bash("touch third-file", id: "toolu_mock_bash_3"))
+                let agents = #"{"claude": {"plugin": "libClaudeAdapter.so", "settings": \#(bed.settings().jsonText)}}"#
+                let dir = try TemporaryDirectory(prefix: "switchboard-claude-daemon")
+                defer { dir.remove() }
+                let daemon = try await LiveDaemon(agents: agents, in: dir)
+                let a = try await daemon.socket("@host")
+                a.send(["type": .string("connect"), "projectPath": .string(bed.project), "model": .string(ClaudeTestbed.model)])
+                let id = try #require(try await a.waitFor(type: "session_started")["sessionId"]?.stringValue)
+                let b = try await daemon.socket("@host")
+                b.send(["type": .string("connect"), "sessionId": .string(id)])
+                try await b.waitFor(type: "session_joined")
+
+                // Allowed from one client; both see it; the other's late answer is refused.
+                a.send(["type": .string("message"), "content": .string("Make the file")])
+                let request = try await a.waitFor(type: "permission_request", within: ClaudeTestbed.turnTimeout)
+                #expect(try await b.waitFor(type: "permission_request") == request)
+                let requestId = try #require(request["requestId"]?.stringValue)
+                a.send(["type": .string("permission_response"), "requestId": .string(requestId), "decision": .string("allow")])
+                for socket in [a, b] { #expect(try await socket.waitFor(type: "permission_resolved")["decision"] == .string("allow")) }
+                try await a.waitForStatus("idle")
+                #expect(Self.fileExists(bed))
+                b.send(["type": .string("permission_response"), "requestId": .string(requestId), "decision": .string("deny")])
+                #expect(try await b.waitFor { $0["requestId"] == .string(requestId) && $0["type"] == .string("error") }["code"] == .string("already_resolved"))
+
+                // The HTTP inbox lists the next request and denies it.
+                let mark = a.frames.items.count
+                a.send(["type": .string("message"), "content": .string("Another file")])
+                let second = try await a.waitFor(type: "permission_request", after: mark, within: ClaudeTestbed.turnTimeout)
+                let inbox = try await daemon.http(.GET, "/v1/requests").body.arrayValue ?? []
+                #expect(inbox.map { $0["requestId"] } == [second["requestId"]])
+                let answered = try await daemon.http(.POST, "/v1/requests/\(second["requestId"]?.stringValue ?? "")", body: #"{"decision":"deny","message":"One is enough."}"#)
+                #expect(answered.status == 200)
+                try await a.waitForStatus("idle", after: mark)
+                #expect(!FileManager.default.fileExists(atPath: bed.project + "/second-file"))
+
+                // Stopped while a request waits: the audit log says expired; no claude is left.
+                let third = a.frames.items.count
+                a.send(["type": .string("message"), "content": .string("A third")])
+                let pending = try #require(try await a.waitFor(type: "permission_request", after: third, within: ClaudeTestbed.turnTimeout)["requestId"]?.stringValue)
+                #expect(try await daemon.stop() == 0)
+                await a.close()
+                await b.close()
+                let next = try await LiveDaemon(agents: agents, in: dir)
+                let row = try await next.http(.GET, "/v1/requests/\(pending)").body
+                #expect(row["state"] == .string("expired") && row["by"] == .string("dispose"))
+                let log = try await next.http(.GET, "/v1/requests?state=all").body.arrayValue ?? []
+                #expect(log.compactMap { $0["decision"]?.stringValue } == ["cancelled", "deny", "allow"])
+                #expect(try await next.stop() == 0)
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// Decision requests through the real daemon: WebSocket frames, the HTTP inbox, the audit

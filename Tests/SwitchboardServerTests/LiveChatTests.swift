@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// `switchboard serve` end to end: the real binary, a real WebSocket client, the scripted

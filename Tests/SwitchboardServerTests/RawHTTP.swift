@@ -1,3 +1,4 @@
+import SwitchboardAgentTesting
 import Foundation
 #if canImport(Glibc)
 import Glibc
