@@ -282,7 +282,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
+            dependencies: [
+                "SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardCore", "SwitchboardAdapterAPI",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -104,7 +104,7 @@ struct Attach: AsyncParsableCommand {
             let by = frame["decider"]?.stringValue ?? frame["by"]?.stringValue ?? "?"
             let decision = frame["decision"]?.stringValue ?? "?"
             await decisions.resolved(frame["requestId"]?.stringValue ?? "", how: "\(decision) by \(by)")
-            printer.show(ChatMessage(type: .system, content: TerminalPrinter.resolutionLine(decision: decision, by: by, message: frame["message"]?.stringValue)))
+            printer.say(TerminalPrinter.resolutionLine(decision: decision, by: by, message: frame["message"]?.stringValue))
         case "connected", "session_started", "message_accepted":
             break
         case "session_joined":

@@ -53,7 +53,7 @@ struct Chat: AsyncParsableCommand {
         let printer = TerminalPrinter()
         let ended = AsyncStream<SessionStatus>.makeStream()
         // A tool that needs permission, or a question, is asked here; answers come from stdin.
-        let decisions = TerminalDecisions(printer: printer) { requestId, reply in
+        let decisions = TerminalDecisions(printer: printer, keepsEarlyLines: true) { requestId, reply in
             do {
                 try await manager.answer(requestId, decision: reply.decision, message: reply.message, answers: reply.answers, from: "terminal")
             } catch {
@@ -167,10 +167,18 @@ final class TerminalPrinter: Sendable {
 
     func note(_ text: String) { line("[\(text)]", toError: true) }
 
-    /// Prints a question without a newline after it; the answer is typed on the same line.
+    /// Prints one line of its own.
+    func say(_ text: String) { line(text) }
+
+    /// Prints a question; on a terminal without a newline after it (the answer is typed on
+    /// the same line), else as a whole line (so a program reading the output sees it).
     func prompt(_ text: String) {
         if state.withLock({ $0 }) { write("\n", midLine: false) }
-        write(text, midLine: true)
+        if isatty(STDOUT_FILENO) == 1 {
+            write(text, midLine: true)
+        } else {
+            write(text + "\n", midLine: false)
+        }
     }
 
     func finish() {

@@ -49,10 +49,15 @@ actor TerminalDecisions {
     private var current: Request?
     private var answers: [String: String] = [:]
     private var endOfInput = false
+    /// Lines typed before any prompt, kept as answers (for `chat`, whose input is only answers).
+    private let keepsEarlyLines: Bool
+    private var early: [String] = []
 
-    /// `send` passes a reply on (to the manager, or to the daemon).
-    init(printer: TerminalPrinter, send: @escaping @Sendable (String, Reply) async -> Void) {
+    /// `send` passes a reply on (to the manager, or to the daemon). With `keepsEarlyLines`,
+    /// lines offered while nothing is asked answer the next prompts.
+    init(printer: TerminalPrinter, keepsEarlyLines: Bool = false, send: @escaping @Sendable (String, Reply) async -> Void) {
         self.printer = printer
+        self.keepsEarlyLines = keepsEarlyLines
         self.send = send
     }
 
@@ -67,21 +72,25 @@ actor TerminalDecisions {
             return
         }
         queue.append(request)
-        if current == nil { next() }
+        if current == nil { await next() }
     }
 
     /// A request was closed (decided elsewhere, withdrawn, timed out): stop asking about it.
-    func resolved(_ requestId: String, how: String) {
+    func resolved(_ requestId: String, how: String) async {
         queue.removeAll { $0.requestId == requestId }
         guard current?.requestId == requestId else { return }
         printer.note("request \(requestId) was closed: \(how)")
         current = nil
-        next()
+        await next()
     }
 
     /// Offers a line the person typed; returns false when no prompt waits for it.
     func take(_ line: String) async -> Bool {
-        guard let request = current else { return false }
+        guard let request = current else {
+            guard keepsEarlyLines else { return false }
+            early.append(line)
+            return true
+        }
         guard let reply = parse(line, for: request) else {
             printer.prompt(promptText(for: request))
             return true
@@ -93,13 +102,14 @@ actor TerminalDecisions {
         current = nil
         answers = [:]
         await send(request.requestId, reply)
-        next()
+        await next()
         return true
     }
 
-    /// Standard input ended: what is asked or queued is denied.
+    /// Standard input ended: what is asked or queued (and what comes later) is denied.
     func inputEnded() async {
         endOfInput = true
+        while current != nil, !early.isEmpty { _ = await take(early.removeFirst()) }
         let open = (current.map { [$0] } ?? []) + queue
         current = nil
         queue = []
@@ -108,12 +118,15 @@ actor TerminalDecisions {
         }
     }
 
-    private func next() {
+    private func next() async {
         guard current == nil, !queue.isEmpty else { return }
         let request = queue.removeFirst()
         current = request
         answers = [:]
         printer.prompt(promptText(for: request))
+        while current?.requestId == request.requestId, !early.isEmpty {
+            _ = await take(early.removeFirst())
+        }
     }
 
     /// `Allow Bash: touch notes.txt? [y]es / [s]ession / [n]o`, or the next question.
