@@ -14,6 +14,8 @@ public final class AdapterEventChannel: Sendable {
         var sink: (@Sendable (AdapterEvent) -> Void)?
         /// The open decision requests, by the adapter's id: each waits for its answer.
         var asks: [String: OneShot<DecisionAnswer?>] = [:]
+        /// Whether anyone answers decision requests (a host that predates them does not).
+        var answered = true
     }
 
     /// The stream the adapter hands to its owner.
@@ -94,10 +96,18 @@ public final class AdapterEventChannel: Sendable {
     /// The ids of the decision requests waiting for an answer.
     public var openDecisionIDs: [String] { state.withLock { Array($0.asks.keys).sorted() } }
 
+    /// Whether the host answers decision requests: the plugin SDK sets it from the start
+    /// options' ``StartOptions/answersDecisions`` (`false` for a host that predates them,
+    /// which would reject an `ask` event). While `false`, ``ask(_:)`` returns `nil` at once.
+    public var hostAnswersDecisions: Bool {
+        get { state.withLock { $0.answered } }
+        set { state.withLock { $0.answered = newValue } }
+    }
+
     /// Registers an open request and reports it; false when the id is open or finished.
     func open(_ request: DecisionRequest, _ slot: OneShot<DecisionAnswer?>) -> Bool {
         state.withLock { s in
-            guard !s.finished, s.asks[request.id] == nil else { return false }
+            guard !s.finished, s.answered, s.asks[request.id] == nil else { return false }
             s.asks[request.id] = slot
             send(.decisionRequested(request), in: s)
             return true

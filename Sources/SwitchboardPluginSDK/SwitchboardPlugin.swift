@@ -155,6 +155,8 @@ private let startThunk: @convention(c) (OpaquePointer?, UInt64, UnsafePointer<CC
         b.sink.deliver(.failed(request: request, error: AdapterError(.protocolViolation, "start options are not valid: \(error)")))
         return SWITCHBOARD_OK
     }
+    // A host that predates decisions would reject an `ask` event: nobody to ask then.
+    (b.adapter as? any ChannelBackedAdapter)?.eventChannel.hostAnswersDecisions = options.answersDecisions
     return b.perform(request) { try await $0.start(options) }
 }
 

@@ -184,6 +184,11 @@ struct WireCodecTests {
         var bytes = Array(options.jsonText.utf8)
         let back = try bytes.withUnsafeMutableBufferPointer { try StartOptions(jsonBytes: UnsafeBufferPointer($0)) }
         #expect(back == options)
+        #expect(options.jsonText.contains(#""answersDecisions":true"#))
+        // A host that predates decisions does not say it answers them: it does not.
+        var old = Array(#"{"workspaceName":"w","isHost":false}"#.utf8)
+        let fromOldHost = try old.withUnsafeMutableBufferPointer { try StartOptions(jsonBytes: UnsafeBufferPointer($0)) }
+        #expect(fromOldHost.answersDecisions == false)
     }
 
     @Test("JSON values keep numbers exact and reject invalid documents")

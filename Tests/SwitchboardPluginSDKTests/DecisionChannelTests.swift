@@ -83,6 +83,21 @@ struct DecisionChannelTests {
         #expect(adapter.answers.items == ["withdrawn"])
     }
 
+    @Test("With a host that answers no decisions, ask returns nil at once and reports nothing")
+    func hostWithoutDecisions() async {
+        let channel = AdapterEventChannel()
+        channel.hostAnswersDecisions = false
+        #expect(await channel.ask(DecisionRequest(id: "x", toolName: "T", summary: "s")) == nil)
+        #expect(channel.openDecisionIDs.isEmpty)
+        channel.emit(ChatMessage(type: .system, content: "first event"))
+        var events = channel.events.makeAsyncIterator()
+        guard case .message(let first)? = await events.next() else {
+            Issue.record("no event")
+            return
+        }
+        #expect(first.content == "first event")
+    }
+
     @Test("A request withdrawn by the adapter returns nil; asking with an open id returns nil at once")
     func withdrawAndDuplicate() async throws {
         let channel = AdapterEventChannel()

@@ -20,7 +20,11 @@
  *   Settings (create): the plugin's own object from the host's config, untouched; "{}".
  *   Start options (start):
  *     {"workspaceName":"w","isHost":false,"containerName"?:"c","agentSessionId"?:"resume-id",
- *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use"}
+ *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use",
+ *      "answersDecisions"?:true}
+ *   "answersDecisions" is true when the host takes "ask" events and calls `answer`; a host
+ *   that predates them omits it and would reject an "ask" event, so a plugin asks only when
+ *   it is true (else it decides as it would without a person, e.g. deny).
  *   send_message and set_model take plain UTF-8 text, not JSON.
  *
  * Requests and completion
