@@ -7,7 +7,9 @@ import SwitchboardAdapterAPI
 /// parts of the user's own message, are ignored. The turn ends when the assistant message
 /// whose `parentID` is the turn's user message id is completed or has an error; an idle
 /// only ends it once that reply started (the first idle can come before any reply exists)
-/// or after a `session.error`.
+/// or after a `session.error`. A reply of several steps (the model called tools, then goes
+/// on) is several assistant messages with that parent: a step completed with `finish`
+/// `tool-calls` does not end the turn.
 struct TurnEventMapper {
     /// How a turn ended.
     enum End: Equatable {
@@ -88,7 +90,10 @@ struct TurnEventMapper {
             let (messages, _) = report(reason)
             return (messages, .failed(reportedError ?? reason))
         }
-        if let completed = info["time"]?["completed"], completed != .null {
+        // A step that ends in tool calls is followed by another step (another assistant
+        // message with the same parent); only the last step's completion ends the turn.
+        let finish = info["finish"]?.stringValue
+        if let completed = info["time"]?["completed"], completed != .null, finish != "tool-calls", finish != "unknown" {
             return ([], .done(model: model))
         }
         return ([], nil)
