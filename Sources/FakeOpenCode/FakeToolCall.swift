@@ -19,7 +19,11 @@ extension FakeTurn {
         func update(_ fields: [String: JSONValue]) async {
             var toolState = fields
             toolState["input"] = fields["status"] == .string("pending") ? .object([:]) : input
-            if fields["status"] != .string("pending") { toolState["time"] = .object(["start": .int(started), "end": .int(Self.milliseconds())]) }
+            switch fields["status"]?.stringValue {
+            case "running": toolState["time"] = .object(["start": .int(started)])
+            case "completed", "error": toolState["time"] = .object(["start": .int(started), "end": .int(Self.milliseconds())])
+            default: break
+            }
             await s.publish("message.part.updated", ["part": .object([
                 "id": .string(part), "sessionID": .string(session), "messageID": .string(reply), "type": .string("tool"),
                 "callID": .string(callID), "tool": .string(tool), "state": .object(toolState),
