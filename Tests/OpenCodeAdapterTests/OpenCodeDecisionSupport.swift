@@ -3,6 +3,7 @@ import Foundation
 import SwitchboardAdapterAPI
 import SwitchboardCore
 import SwitchboardTesting
+import Testing
 
 extension FakeOpenCodeInstall {
     /// Makes the project's OpenCode config ask before bash and edit run (OpenCode asks for
@@ -40,6 +41,36 @@ extension FakeOpenCodeInstall {
 }
 
 struct FakeServerNotListening: Error {}
+
+/// A fake whose project asks before bash and edit, speaking protocol `version`; a manager
+/// over the plugin; a started session and its recording client.
+func askingSession(_ version: String, _ extra: [String: JSONValue] = [:], configuration: SessionManager.Configuration = .init())
+    async throws -> (FakeOpenCodeInstall, SessionManager, String, ClientRecorder) {
+    let fake = try FakeOpenCodeInstall()
+    try fake.askBeforeTools()
+    let manager = try openCodeManager(fake.settings(protocolVersion: version, extra), configuration: configuration)
+    let (id, client) = try await startOpenCodeSession(manager, fake)
+    return (fake, manager, id, client)
+}
+
+extension SessionManager {
+    /// Sends a plain message and expects the fake's echo of it: the session works after
+    /// whatever came before.
+    func expectEcho(_ id: String, _ text: String, on client: ClientRecorder) async throws {
+        let before = client.received.count
+        try await send(id, text: text)
+        try await client.waitForTurnEnd(after: before)
+        #expect(client.assistantText(after: before) == "Echo: \(text)")
+    }
+
+    /// Sends `text` to session `id` and waits until its turn made `count` decision requests.
+    /// - Returns: the frame count before the message, and the requests.
+    func send(_ id: String, _ text: String, awaitingRequests count: Int = 1, on client: ClientRecorder) async throws -> (before: Int, requests: [PendingDecision]) {
+        let before = client.received.count
+        try await send(id, text: text)
+        return (before, try await client.waitForRequests(count, after: before))
+    }
+}
 
 extension ClientRecorder {
     /// The decision requests received after frame `index`.

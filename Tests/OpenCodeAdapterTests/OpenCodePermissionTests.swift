@@ -10,25 +10,14 @@ import SwitchboardTesting
 /// `/permission/:id/reply`).
 @Suite("OpenCode permission requests", .serialized, .childProcessGate)
 struct OpenCodePermissionTests {
-    /// A fake whose project asks before bash and edit, a manager, and a started session.
-    func asking(_ version: String, _ extra: [String: JSONValue] = [:], configuration: SessionManager.Configuration = .init())
-        async throws -> (FakeOpenCodeInstall, SessionManager, String, ClientRecorder) {
-        let fake = try FakeOpenCodeInstall()
-        try fake.askBeforeTools()
-        let manager = try openCodeManager(fake.settings(protocolVersion: version, extra), configuration: configuration)
-        let (id, client) = try await startOpenCodeSession(manager, fake)
-        return (fake, manager, id, client)
-    }
-
     @Test("Allowed: the request shows the command, the answer goes on the generation's route as once, the tool runs and the turn completes",
           arguments: ["1.0", "1.2", "1.18"])
     func allowed(version: String) async throws {
-        let (fake, manager, id, client) = try await asking(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
         let agentId = try #require(await manager.info(id)?.agentSessionId)
-        let before = client.received.count
-        try await manager.send(id, text: "ask bash: touch allowed.txt")
-        let request = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask bash: touch allowed.txt", on: client)
+        let request = try #require(requests.first)
         #expect(request.request.kind == .permission)
         #expect(request.request.toolName == "Bash")
         #expect(request.request.subject == "touch allowed.txt")
@@ -68,11 +57,10 @@ struct OpenCodePermissionTests {
     @Test("Denied with a message: no file, the tool fails with OpenCode's rejection; the new generation carries the message and goes on",
           arguments: ["1.0", "1.2"])
     func denied(version: String) async throws {
-        let (fake, manager, id, client) = try await asking(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask bash: touch denied.txt")
-        let request = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask bash: touch denied.txt", on: client)
+        let request = try #require(requests.first)
         try await manager.answer(request.requestId, decision: Decision.deny, message: "Not that file.", from: "test")
         try await client.waitForTurnEnd(after: before)
         #expect(!fake.has("denied.txt"))
@@ -96,11 +84,9 @@ struct OpenCodePermissionTests {
     @Test("allow_session is OpenCode's always: the other open ask it covers is withdrawn (the server answered it), and a later identical ask never reaches the manager",
           arguments: ["1.0", "1.2"])
     func allowSession(version: String) async throws {
-        let (fake, manager, id, client) = try await asking(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
-        var before = client.received.count
-        try await manager.send(id, text: "ask bash twice: touch twice.txt")
-        let both = try await client.waitForRequests(2, after: before)
+        var (before, both) = try await manager.send(id, "ask bash twice: touch twice.txt", awaitingRequests: 2, on: client)
         let (first, second) = (both[0], both[1])
         try await manager.answer(first.requestId, decision: Decision.allowSession, from: "test")
         let withdrawn = try await client.waitForResolution(of: second.requestId)
@@ -128,11 +114,9 @@ struct OpenCodePermissionTests {
 
     @Test("A reject in the new generation takes the session's other open requests with it; ours is withdrawn")
     func rejectTakesOthers() async throws {
-        let (fake, manager, id, client) = try await asking("1.2")
+        let (fake, manager, id, client) = try await askingSession("1.2")
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask bash twice: touch never.txt")
-        let both = try await client.waitForRequests(2, after: before)
+        let (before, both) = try await manager.send(id, "ask bash twice: touch never.txt", awaitingRequests: 2, on: client)
         try await manager.answer(both[0].requestId, decision: Decision.deny, from: "test")
         let withdrawn = try await client.waitForResolution(of: both[1].requestId)
         #expect(withdrawn.source == .agent)
@@ -147,11 +131,10 @@ struct OpenCodePermissionTests {
 
     @Test("An edit asks with the file as subject; allowed, the file is written", arguments: ["1.0", "1.2"])
     func edit(version: String) async throws {
-        let (fake, manager, id, client) = try await asking(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask edit: notes.md")
-        let request = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask edit: notes.md", on: client)
+        let request = try #require(requests.first)
         #expect(request.request.toolName == "Edit")
         #expect(request.request.subject?.hasSuffix("/project/notes.md") == true, "\(String(describing: request.request.subject))")
         #expect(request.request.input["diff"]?.stringValue?.contains("+edited by the fake") == true)
@@ -164,12 +147,11 @@ struct OpenCodePermissionTests {
     @Test("A sub-agent's request (in the task tool's child session) reaches the manager and is answered on its own session's route",
           arguments: ["1.0", "1.2"])
     func subAgent(version: String) async throws {
-        let (fake, manager, id, client) = try await asking(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
         let agentId = try #require(await manager.info(id)?.agentSessionId)
-        let before = client.received.count
-        try await manager.send(id, text: "ask task: touch sub.txt")
-        let request = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask task: touch sub.txt", on: client)
+        let request = try #require(requests.first)
         #expect(request.request.subject == "touch sub.txt")
         try await manager.answer(request.requestId, decision: Decision.allow, from: "test")
         try await client.waitForTurnEnd(after: before)
@@ -204,7 +186,7 @@ struct OpenCodePermissionTests {
             .init(agent: "opencode", tool: "Bash", input: "touch ok*", decision: .allow),
             .init(tool: "Bash", input: "touch *", decision: .deny, message: "Only ok files."),
         ])
-        let (fake, manager, id, client) = try await asking("1.2", configuration: .init(approvals: rules))
+        let (fake, manager, id, client) = try await askingSession("1.2", configuration: .init(approvals: rules))
         defer { fake.remove() }
         var before = client.received.count
         try await manager.send(id, text: "ask bash: touch ok.txt")

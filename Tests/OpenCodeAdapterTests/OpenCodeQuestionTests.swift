@@ -9,21 +9,12 @@ import SwitchboardTesting
 /// an interrupt, another client of the server answering, a server that stopped waiting.
 @Suite("OpenCode questions and withdrawn requests", .serialized, .childProcessGate)
 struct OpenCodeQuestionTests {
-    func session(_ version: String, _ extra: [String: JSONValue] = [:]) async throws -> (FakeOpenCodeInstall, SessionManager, String, ClientRecorder) {
-        let fake = try FakeOpenCodeInstall()
-        try fake.askBeforeTools()
-        let manager = try openCodeManager(fake.settings(protocolVersion: version, extra))
-        let (id, client) = try await startOpenCodeSession(manager, fake)
-        return (fake, manager, id, client)
-    }
-
     @Test("A question: its questions and options reach the manager; the answers go back in order, several labels split", arguments: ["1.2", "1.18"])
     func questionAnswered(version: String) async throws {
-        let (fake, manager, id, client) = try await session(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask question")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask question", on: client)
+        let pending = try #require(requests.first)
         let request = pending.request
         #expect(request.kind == .question)
         #expect(request.toolName == "Question")
@@ -50,11 +41,10 @@ struct OpenCodeQuestionTests {
 
     @Test("A question denied is rejected on the server: the tool fails as dismissed and the turn ends", arguments: ["1.2", "1.18"])
     func questionRejected(version: String) async throws {
-        let (fake, manager, id, client) = try await session(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask question")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask question", on: client)
+        let pending = try #require(requests.first)
         try await manager.answer(pending.requestId, decision: Decision.deny, message: "Not now.", from: "test")
         try await client.waitForTurnEnd(after: before)
         #expect(fake.replies.map(\.path) == ["/question/\(pending.request.id)/reject"])
@@ -67,12 +57,11 @@ struct OpenCodeQuestionTests {
     @Test("Interrupt while a permission waits: the request is withdrawn (interrupt), the abort orphans the server's, the next turn works",
           arguments: ["1.0", "1.2", "1.18"])
     func interruptWhilePending(version: String) async throws {
-        let (fake, manager, id, client) = try await session(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
         let agentId = try #require(await manager.info(id)?.agentSessionId)
-        var before = client.received.count
-        try await manager.send(id, text: "ask bash: touch never.txt")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask bash: touch never.txt", on: client)
+        let pending = try #require(requests.first)
         await manager.interrupt(id)
         let resolution = try await client.waitForResolution(of: pending.requestId)
         #expect(resolution.source == .interrupt)
@@ -85,17 +74,13 @@ struct OpenCodeQuestionTests {
         let listed = try await fake.get("/permission").arrayValue?.compactMap { $0["id"]?.stringValue }
         #expect(listed == (version == "1.18" ? [] : [pending.request.id]))
         await #expect(throws: SessionError.self) { try await manager.answer(pending.requestId, decision: Decision.allow, from: "late") }
-
-        before = client.received.count
-        try await manager.send(id, text: "after the interrupt")
-        try await client.waitForTurnEnd(after: before)
-        #expect(client.assistantText(after: before) == "Echo: after the interrupt")
+        try await manager.expectEcho(id, "after the interrupt", on: client)
         await manager.disposeAll()
     }
 
     @Test("Dispose while a question waits: the request is withdrawn (dispose), the session aborted, the server stopped")
     func disposeWhilePending() async throws {
-        let (fake, manager, id, client) = try await session("1.2")
+        let (fake, manager, id, client) = try await askingSession("1.2")
         defer { fake.remove() }
         let agentId = try #require(await manager.info(id)?.agentSessionId)
         try await manager.send(id, text: "ask question")
@@ -110,12 +95,11 @@ struct OpenCodeQuestionTests {
 
     @Test("Another client of the server answers first: the request is withdrawn (agent) and the turn goes on", arguments: ["1.0", "1.2"])
     func answeredElsewhere(version: String) async throws {
-        let (fake, manager, id, client) = try await session(version)
+        let (fake, manager, id, client) = try await askingSession(version)
         defer { fake.remove() }
         let agentId = try #require(await manager.info(id)?.agentSessionId)
-        let before = client.received.count
-        try await manager.send(id, text: "ask bash: touch elsewhere.txt")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask bash: touch elsewhere.txt", on: client)
+        let pending = try #require(requests.first)
         let server = try fake.endpoint()
         let reply = version == "1.0"
             ? try await server.request("POST", "/session/\(agentId)/permissions/\(pending.request.id)", body: #"{"response":"once"}"#, timeout: .seconds(5))
@@ -134,11 +118,10 @@ struct OpenCodeQuestionTests {
 
     @Test("A question another client answers or dismisses first is withdrawn (agent)", arguments: ["reply", "reject"])
     func questionSettledElsewhere(route: String) async throws {
-        let (fake, manager, id, client) = try await session("1.2")
+        let (fake, manager, id, client) = try await askingSession("1.2")
         defer { fake.remove() }
-        let before = client.received.count
-        try await manager.send(id, text: "ask question")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask question", on: client)
+        let pending = try #require(requests.first)
         let body = route == "reply" ? #"{"answers":[["blue"],["M"]]}"# : ""
         let reply = try await fake.endpoint().request("POST", "/question/\(pending.request.id)/\(route)", body: body, timeout: .seconds(5))
         #expect(reply.status == 200)
@@ -152,11 +135,10 @@ struct OpenCodeQuestionTests {
 
     @Test("An answer the server no longer waits for (1.18 answers 404) is an error message naming the request; the session goes on")
     func answerTooLate() async throws {
-        let (fake, manager, id, client) = try await session("1.18")
+        let (fake, manager, id, client) = try await askingSession("1.18")
         defer { fake.remove() }
-        var before = client.received.count
-        try await manager.send(id, text: "ask forget: touch late.txt")
-        let pending = try #require(try await client.waitForRequests(after: before).first)
+        let (before, requests) = try await manager.send(id, "ask forget: touch late.txt", on: client)
+        let pending = try #require(requests.first)
         try await manager.answer(pending.requestId, decision: Decision.allow, from: "test")
         let error = try await client.waitFor(.error, after: before)
         #expect(error.content.contains("OpenCode no longer waits for permission request \(pending.request.id)"), "\(error.content)")
@@ -164,16 +146,13 @@ struct OpenCodeQuestionTests {
         #expect(!fake.has("late.txt"))
         await manager.interrupt(id)
         try await client.waitForStatus(.interrupted, after: before)
-        before = client.received.count
-        try await manager.send(id, text: "still here")
-        try await client.waitForTurnEnd(after: before)
-        #expect(client.assistantText(after: before) == "Echo: still here")
+        try await manager.expectEcho(id, "still here", on: client)
         await manager.disposeAll()
     }
 
     @Test("Time spent waiting for a person does not count toward the turn timeout")
     func waitingIsNotTimedOut() async throws {
-        let (fake, manager, id, client) = try await session("1.2", ["turnTimeoutSeconds": .number("1")])
+        let (fake, manager, id, client) = try await askingSession("1.2", ["turnTimeoutSeconds": .number("1")])
         defer { fake.remove() }
         try await manager.send(id, text: "ask bash: touch slow.txt")
         let pending = try #require(try await client.waitForRequests().first)
