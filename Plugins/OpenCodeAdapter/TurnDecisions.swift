@@ -40,12 +40,14 @@ final class TurnDecisions: Sendable {
     func handle(_ event: TurnEventMapper.DecisionEvent) {
         switch event {
         case .asked(let decision):
+            // Refused here when nobody could answer it, so the server does not wait for ever.
             if let problem = decision.request.problem {
-                // The host would refuse it, and the server would wait for ever: refuse it here.
-                channel.emit(ChatMessage(type: .error, content: "OpenCode sent \(decision.description) that Switchboard cannot show (\(problem)); it was refused."))
-                let refusal = DecisionAnswer(id: decision.id, decision: Decision.deny, message: "Switchboard could not show this request (\(problem)).")
-                start(decision.id) { [self] in await send(decision, refusal) }
-                return
+                return refuse(decision, "OpenCode sent \(decision.description) that Switchboard cannot show (\(problem)); it was refused.",
+                              message: "Switchboard could not show this request (\(problem)).")
+            }
+            guard channel.hostAnswersDecisions else {
+                return refuse(decision, "OpenCode asked \(decision.description) (\(decision.request.toolName): \(decision.request.summary)), but this Switchboard host does not relay decision requests; it was refused.",
+                              message: "Nobody can answer permission requests through this Switchboard host.")
             }
             start(decision.id) { [self] in
                 guard !Task.isCancelled else { return }
@@ -58,6 +60,13 @@ final class TurnDecisions: Sendable {
             // An ask whose task has not opened it yet must not open it now.
             state.withLock { $0.tasks[id] }?.cancel()
         }
+    }
+
+    /// Tells the session why (an `error` message) and rejects the request on the server.
+    private func refuse(_ decision: ServerDecision, _ reason: String, message: String) {
+        channel.emit(ChatMessage(type: .error, content: reason))
+        let refusal = DecisionAnswer(id: decision.id, decision: Decision.deny, message: message)
+        start(decision.id) { [self] in await send(decision, refusal) }
     }
 
     /// Runs `body` on a task keyed by the request's id; ignored for an id already asked and

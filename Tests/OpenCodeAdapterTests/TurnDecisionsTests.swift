@@ -98,6 +98,20 @@ struct TurnDecisionsTests {
         #expect(error?.content == "OpenCode no longer waits for permission request per_1")
     }
 
+    @Test("In a host that does not answer decisions (it predates them), a request is refused on the server at once, with an error message")
+    func hostThatDoesNotAnswer() async throws {
+        let h = Harness()
+        h.channel.hostAnswersDecisions = false
+        h.decisions.handle(h.asked("per_1"))
+        try await h.delivered.wait(within: .seconds(5)) { $0.count == 1 }
+        await h.decisions.finish()
+        #expect(h.delivered.items.first?.decision == Decision.deny)
+        #expect(!h.events.items.contains { if case .decisionRequested = $0 { true } else { false } })
+        let error = h.events.items.compactMap { if case .message(let m) = $0 { m } else { nil } }.first
+        #expect(error?.content.contains("does not relay decision requests") == true)
+        #expect(error?.content.contains("per_1 (Bash: touch x)") == true)
+    }
+
     @Test("A request the host would refuse (an id over 128 bytes) is refused on the server at once, with an error message")
     func unusableRequest() async throws {
         let h = Harness()
