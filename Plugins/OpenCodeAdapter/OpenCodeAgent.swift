@@ -72,9 +72,10 @@ final class OpenCodeAgent: ChannelBackedAdapter {
         }
     }
 
-    private func call(_ server: OpenCodeServer, _ method: String, _ path: String, body: String? = nil) async throws(AdapterError) -> HTTPReply {
+    private func call(_ server: OpenCodeServer, _ method: String, _ path: String, body: String? = nil,
+                      timeout: Duration = .seconds(30)) async throws(AdapterError) -> HTTPReply {
         do {
-            let reply = try await server.endpoint.request(method, path, body: body)
+            let reply = try await server.endpoint.request(method, path, body: body, timeout: timeout)
             if reply.status == 401 {
                 throw AdapterError(.agentFailure, "The \(server.placeDescription) refused the credentials (401); check settings.username and settings.password.")
             }
@@ -162,34 +163,79 @@ final class OpenCodeAgent: ChannelBackedAdapter {
         } catch {
             return .failed(Self.describe(error))
         }
+        let decisions = TurnDecisions(channel: channel) { [self] decision, answer in
+            await deliver(answer, to: decision, on: server)
+        }
         let timedOut = AtomicFlag()
-        let timeout = settings.turnTimeout
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+        let timer = Task { [settings] in
+            guard await Self.waitForTimeout(settings.turnTimeout, not: decisions) else { return }
             timedOut.set()
             stream.close()
         }
         defer { timer.cancel() }
         var mapper = TurnEventMapper(sessionID: sessionID, userMessageID: messageID)
-        while let data = await iterator.next() {
-            if Task.isCancelled { return .stopped }
+        var end: TurnOutcome?
+        while end == nil, let data = await iterator.next() {
+            if Task.isCancelled { break }
             guard let event = try? JSONValue(parsing: data) else { continue }
-            let (messages, end) = mapper.handle(event)
+            if let decision = mapper.decision(event) {
+                decisions.handle(decision)
+                continue
+            }
+            let (messages, ended) = mapper.handle(event)
             for message in messages { channel.emit(message) }
-            switch end {
-            case .done(let model)?: return .done(model: model)
-            case .failed?: return .errorAlreadyReported
-            case nil: continue
+            switch ended {
+            case .done(let model)?: end = .done(model: model)
+            case .failed?: end = .errorAlreadyReported
+            case nil: break
             }
         }
+        await decisions.finish()
+        if let end { return end }
         if Task.isCancelled { return .stopped }
         if timedOut.isSet {
             _ = try? await server.endpoint.request("POST", "/session/\(Self.percentEncoded(sessionID))/abort", body: "{}", timeout: .seconds(5))
-            return .failed("The turn did not finish within \(timeout) (settings.turnTimeoutSeconds); it was aborted.")
+            return .failed("The turn did not finish within \(settings.turnTimeout) (settings.turnTimeoutSeconds, not counting the time it waited for a person's decision); it was aborted.")
         }
         _ = await server.process.waitForExit(within: .milliseconds(500))
         let how = server.isAlive ? "closed the event stream" : "\(server.process.exitDescription)"
         return .failed("The \(server.placeDescription) \(how) during the turn. The end of its log:\n\(server.process.logTail(lines: 10))")
+    }
+
+    /// Sends the answer to one of the server's requests; returns why it did not arrive.
+    private func deliver(_ answer: DecisionAnswer, to decision: ServerDecision, on server: OpenCodeServer) async -> String? {
+        let (path, body) = decision.reply(to: answer)
+        do {
+            let reply = try await call(server, "POST", path, body: body ?? "", timeout: .seconds(15))
+            if reply.status == 200 { return nil }
+            let said = Self.errorText(reply)
+            if reply.status == 404 {
+                return "OpenCode no longer waits for \(decision.description) (POST \(path) answered 404: \(said)); the answer '\(answer.decision)' did not reach it."
+            }
+            return "OpenCode refused the answer to \(decision.description) (POST \(path) answered \(reply.status): \(said))."
+        } catch {
+            return "The answer to \(decision.description) did not reach OpenCode: \(Self.describe(error))"
+        }
+    }
+
+    /// The message of an error reply (`{"message":…}` or `{"data":{"message":…}}`), else its text.
+    static func errorText(_ reply: HTTPReply) -> String {
+        let json = try? JSONValue(parsing: reply.text)
+        let message = json?["message"]?.stringValue ?? json?["data"]?["message"]?.stringValue
+        return String((message ?? reply.text).prefix(300))
+    }
+
+    /// Sleeps until `timeout` has passed, not counting the time a request of `decisions` waited
+    /// for a person; `false` when cancelled first.
+    static func waitForTimeout(_ timeout: Duration, not decisions: TurnDecisions) async -> Bool {
+        let start = ContinuousClock.now
+        while true {
+            let due = start + timeout + decisions.timeWaitingForPerson
+            let now = ContinuousClock.now
+            if now >= due, !decisions.isWaitingForPerson { return true }
+            let pause = max(due - now, .milliseconds(100))
+            guard (try? await Task.sleep(for: pause)) != nil else { return false }
+        }
     }
 
     func setModel(_ model: String) async throws {

@@ -7,7 +7,10 @@ import SwitchboardAdapterAPI
 /// parts of the user's own message, are ignored. The turn ends when the assistant message
 /// whose `parentID` is the turn's user message id is completed or has an error; an idle
 /// only ends it once that reply started (the first idle can come before any reply exists)
-/// or after a `session.error`.
+/// or after a `session.error`. A reply of several steps (the model called tools, then goes
+/// on) is several assistant messages with that parent: a step completed with `finish`
+/// `tool-calls` does not end the turn. Permission and question events are read by
+/// ``decision(_:)``.
 struct TurnEventMapper {
     /// How a turn ended.
     enum End: Equatable {
@@ -27,6 +30,12 @@ struct TurnEventMapper {
     private var toolResults: Set<String> = []
     private var reportedError: String?
     private var model: String?
+    /// The input of each tool call seen, by its `callID`: a permission request names the
+    /// call it is for, and the call's input says more than some requests do.
+    private(set) var toolInputs: [String: JSONValue] = [:]
+    /// The sessions of sub-agents this session started (the task tool's child sessions, and
+    /// theirs): their permission requests and questions belong to this turn.
+    private(set) var childSessions: Set<String> = []
 
     init(sessionID: String, userMessageID: String) {
         self.sessionID = sessionID
@@ -52,6 +61,13 @@ struct TurnEventMapper {
             let error = properties["error"] ?? .null
             if error["name"]?.stringValue == "MessageAbortedError" { return ([], nil) }
             return report(Self.describe(error))
+        case "session.created", "session.updated":
+            let info = properties["info"] ?? .null
+            if let id = info["id"]?.stringValue, let parent = info["parentID"]?.stringValue,
+               parent == sessionID || childSessions.contains(parent) {
+                childSessions.insert(id)
+            }
+            return ([], nil)
         case "session.idle":
             guard properties["sessionID"]?.stringValue == sessionID else { return ([], nil) }
             return idle()
@@ -88,7 +104,10 @@ struct TurnEventMapper {
             let (messages, _) = report(reason)
             return (messages, .failed(reportedError ?? reason))
         }
-        if let completed = info["time"]?["completed"], completed != .null {
+        // A step that ends in tool calls is followed by another step (another assistant
+        // message with the same parent); only the last step's completion ends the turn.
+        let finish = info["finish"]?.stringValue
+        if let completed = info["time"]?["completed"], completed != .null, finish != "tool-calls", finish != "unknown" {
             return ([], .done(model: model))
         }
         return ([], nil)
@@ -133,6 +152,7 @@ struct TurnEventMapper {
         let state = part["state"] ?? .null
         let status = state["status"]?.stringValue ?? "pending"
         let input = state["input"] ?? .object([:])
+        if let callID = part["callID"]?.stringValue, input.objectValue?.isEmpty == false { toolInputs[callID] = input }
         var messages: [ChatMessage] = []
         // Pending parts rarely carry their input yet: the first later state does.
         let inputKnown = status != "pending" || (input.objectValue?.isEmpty == false)

@@ -5,9 +5,14 @@ import SwitchboardAdapterAPI
 struct FakeOpenCodeOptions: Sendable {
     var port = 4096
     var hostname = "127.0.0.1"
-    /// `FAKE_OPENCODE_PROTOCOL`: `1.2` (default) streams text as `message.part.delta`;
-    /// `1.1` as the `delta` of `message.part.updated`, as OpenCode before 1.2 did.
-    var deltaEvents = true
+    /// `FAKE_OPENCODE_PROTOCOL`: the OpenCode version whose protocol the fake speaks, as
+    /// `major.minor` (default `1.2`); see ``FakeProtocol``.
+    var version = FakeProtocol(major: 1, minor: 2)
+    /// Streams text as `message.part.delta` (≥ 1.2), else as the `delta` of `message.part.updated`.
+    var deltaEvents: Bool { version.atLeast(1, 2) }
+    /// The project's `opencode.json` `permission` key: which tools ask (`ask`), are refused
+    /// (`deny`) or run (`allow`, the default). A string applies to every tool.
+    var permissions: [String: String] = [:]
     /// `FAKE_OPENCODE_START_DELAY_MS`: how long to wait before listening.
     var startDelay: Duration = .zero
     /// `FAKE_OPENCODE_FAIL_START`: a reason; the fake prints it and exits with status 1.
@@ -33,7 +38,8 @@ struct FakeOpenCodeOptions: Sendable {
             }
             index += 1
         }
-        deltaEvents = environment["FAKE_OPENCODE_PROTOCOL"] != "1.1"
+        if let text = environment["FAKE_OPENCODE_PROTOCOL"], let parsed = FakeProtocol(text) { version = parsed }
+        permissions = Self.permissionConfig(atPath: FileManager.default.currentDirectoryPath + "/opencode.json")
         if let ms = environment["FAKE_OPENCODE_START_DELAY_MS"].flatMap({ Int($0) }) { startDelay = .milliseconds(ms) }
         failStart = environment["FAKE_OPENCODE_FAIL_START"]
         dataDirectory = environment["FAKE_OPENCODE_DATA"]
@@ -42,10 +48,19 @@ struct FakeOpenCodeOptions: Sendable {
     }
 }
 
-/// The fake's sessions, subscribers and running turns.
+/// The fake's sessions, subscribers, running turns, and the permission requests and
+/// questions that wait for an answer (see FakeRequests.swift).
 actor FakeOpenCodeState {
     let options: FakeOpenCodeOptions
     private var sessions: [String] = []
+    /// The requests the server lists (`GET /permission`, `GET /question`), by id.
+    var listed: [String: FakePending] = [:]
+    /// The tools waiting for an answer, by request id: resumed once, with the answer or the abort.
+    var waiters: [String: (session: String, continuation: AsyncStream<FakeAnswer>.Continuation)] = [:]
+    /// What `always` approved: the new generation's rules (`permission`, `pattern`) for the
+    /// whole instance; the old generation's patterns per session.
+    var approved: [(permission: String, pattern: String)] = []
+    var approvedLegacy: [String: Set<String>] = [:]
     private var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
     private var nextSubscriber = 0
     private var aborted: Set<String> = []
@@ -84,6 +99,17 @@ actor FakeOpenCodeState {
         return id
     }
 
+    /// A sub-agent's session (the task tool's), announced with `session.created`.
+    func createSession(parent: String) -> String {
+        let id = createSession()
+        let now = JSONValue.int(Int(Date().timeIntervalSince1970 * 1000))
+        publish("session.created", ["info": .object([
+            "id": .string(id), "parentID": .string(parent), "title": .string("Run a command (@general subagent)"),
+            "directory": .string(FileManager.default.currentDirectoryPath), "time": .object(["created": now, "updated": now]),
+        ])])
+        return id
+    }
+
     func hasSession(_ id: String) -> Bool { sessions.contains(id) }
     var allSessions: [String] { sessions }
 
@@ -97,7 +123,10 @@ actor FakeOpenCodeState {
     func unsubscribe(_ id: Int) { subscribers[id]?.finish(); subscribers[id] = nil }
 
     func publish(_ type: String, _ properties: [String: JSONValue]) {
-        let text = JSONValue.object(["type": .string(type), "properties": .object(properties)]).jsonText
+        var event: [String: JSONValue] = ["type": .string(type), "properties": .object(properties)]
+        // OpenCode 1.18 gives every frame an id of its own.
+        if options.version.atLeast(1, 18) { event["id"] = .string(newID("evt")) }
+        let text = JSONValue.object(event).jsonText
         for continuation in subscribers.values { continuation.yield(text) }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardAdapterAPI
 
 /// One prompt's events, shaped like OpenCode's. What happens depends on the prompt text:
+/// - starts with `ask `: tools that may need a permission or ask a question (``AskingTurn``);
 /// - contains `toolfail`: a tool part pending → running → error, then a reply;
 /// - contains `tool`: a tool part pending → running → completed, then a reply;
 /// - contains `hang`: the reply starts and never ends until aborted;
@@ -42,6 +43,9 @@ struct FakeTurn: Sendable {
         ]
         await s.publish("message.updated", ["info": .object(info)])
 
+        if let asking = AskingTurn(prompt: text, version: s.options.version) {
+            return await runAsking(asking, info: info, now: now)
+        }
         if text.contains("fail") && !text.contains("toolfail") {
             let error: JSONValue = .object(["name": .string("APIError"), "data": .object(["message": .string("simulated provider failure")])])
             await s.publish("session.error", ["sessionID": .string(session), "error": error])
@@ -98,7 +102,7 @@ struct FakeTurn: Sendable {
         await idle()
     }
 
-    private func textUpdate(_ part: String, reply: String, text: String, delta: String?) async {
+    func textUpdate(_ part: String, reply: String, text: String, delta: String?) async {
         var properties: [String: JSONValue] = ["part": .object([
             "id": .string(part), "sessionID": .string(session), "messageID": .string(reply),
             "type": .string("text"), "text": .string(text),
@@ -107,7 +111,7 @@ struct FakeTurn: Sendable {
         await state.publish("message.part.updated", properties)
     }
 
-    private func aborted(_ info: inout [String: JSONValue], now: JSONValue) async {
+    func aborted(_ info: inout [String: JSONValue], now: JSONValue) async {
         let error: JSONValue = .object(["name": .string("MessageAbortedError"), "data": .object(["message": .string("The operation was aborted.")])])
         await state.publish("session.error", ["sessionID": .string(session), "error": error])
         info["error"] = error
@@ -116,7 +120,7 @@ struct FakeTurn: Sendable {
         await idle()
     }
 
-    private func idle() async {
+    func idle() async {
         await state.publish("session.status", ["sessionID": .string(session), "status": .object(["type": .string("idle")])])
         await state.publish("session.idle", ["sessionID": .string(session)])
     }

@@ -13,7 +13,7 @@ func say(_ line: String) {
 }
 
 let options = FakeOpenCodeOptions(arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
-say("fake opencode starting (pid \(getpid()), delta events: \(options.deltaEvents))")
+say("fake opencode starting (pid \(getpid()), protocol \(options.version), delta events: \(options.deltaEvents))")
 if let reason = options.failStart {
     say("Error: \(reason)")
     exit(1)
@@ -54,7 +54,7 @@ struct AuthAndLog<Context: RequestContext>: RouterMiddleware {
 let expected = options.password.map { "Basic " + Data("\(options.username):\($0)".utf8).base64EncodedString() }
 let router = Router()
 router.middlewares.add(AuthAndLog(expected: expected, state: state))
-router.get("/global/health") { _, _ in json(.object(["healthy": .bool(true), "version": .string(options.deltaEvents ? "1.2.0" : "1.1.0")])) }
+router.get("/global/health") { _, _ in json(.object(["healthy": .bool(true), "version": .string("\(options.version).0")])) }
 router.get("/session") { _, _ in json(.array(await state.allSessions.map(sessionJSON))) }
 router.post("/session") { request, _ in
     _ = try await body(request)
@@ -88,8 +88,10 @@ router.post("/session/{id}/abort") { request, context in
     _ = try await body(request)
     guard await state.hasSession(id) else { return notFound(id) }
     await state.abort(id)
+    await state.abortRequests(of: id)
     return json(.bool(true))
 }
+addRequestRoutes(to: router, state: state)
 router.get("/event") { _, _ in
     let (subscriber, stream) = await state.subscribe()
     return Response(
@@ -110,7 +112,13 @@ router.get("/event") { _, _ in
 let app = Application(
     router: router,
     configuration: .init(address: .hostname(options.hostname, port: options.port), serverName: "opencode"),
-    onServerRunning: { _ in say("opencode server listening on http://\(options.hostname):\(options.port)") }
+    onServerRunning: { _ in
+        say("opencode server listening on http://\(options.hostname):\(options.port)")
+        // Where the tests find this server, to call it as another client would.
+        if let dir = options.dataDirectory {
+            try? "\(options.hostname) \(options.port)\n".write(toFile: dir + "/listening.txt", atomically: true, encoding: .utf8)
+        }
+    }
 )
 // Like the real server, stop at once on SIGTERM, without draining open event streams.
 signal(SIGTERM) { _ in _exit(0) }

@@ -121,6 +121,10 @@ final class LoopbackServer: Sendable {
             progress.append("accept failed")
             return
         }
+        // Close-on-exec, like the listener (Glibc's module has no accept4): a child process
+        // that a test running beside this one starts must not inherit the connection, or
+        // closing it here would not end it for the client.
+        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
         defer {
             close(connection)
             progress.append("closed")

@@ -11,17 +11,7 @@ struct OpenCodeAdapterTests {
     /// Starts a host session and connects a recording client.
     func startSession(_ manager: SessionManager, _ fake: FakeOpenCodeInstall, workspace: String = "@host",
                       agentSessionId: String? = nil, model: String? = nil, sessionId: String? = nil) async throws -> (String, ClientRecorder) {
-        let id = try await manager.start(SessionStartOptions(
-            workspaceName: workspace, agentType: "opencode", sessionId: sessionId, agentSessionId: agentSessionId,
-            model: model, projectPath: fake.project
-        ))
-        let client = ClientRecorder()
-        _ = await manager.connect(id, client: client.client)
-        if agentSessionId == nil && sessionId == nil {
-            // The manager has linked the new OpenCode session once its notice arrived.
-            try await client.waitForMessage { $0.type == .system && $0.content.hasPrefix("Session: ") }
-        }
-        return (id, client)
+        try await startOpenCodeSession(manager, fake, workspace: workspace, agentSessionId: agentSessionId, model: model, sessionId: sessionId)
     }
 
     func textTurn(protocolVersion: String) async throws {
@@ -305,11 +295,14 @@ struct OpenCodeAdapterTests {
         defer { fake.remove() }
         // A session the fake knows from the start, for the resume check.
         try "ses_conformance".write(toFile: fake.data + "/sessions.txt", atomically: true, encoding: .utf8)
+        // The project asks before bash runs, so the asking turn asks.
+        try fake.askBeforeTools()
         var inputs = ConformanceInputs()
         inputs.settings = fake.settings()
         inputs.startOptions = StartOptions(workspaceName: "conformance", projectPath: fake.project, isHost: true)
         inputs.longTurn = ConformanceTurn(prompt: "hang until interrupted")
         inputs.failingTurn = ConformanceTurn(prompt: "fail this turn")
+        inputs.askingTurn = ConformanceTurn(prompt: "ask bash: touch conformance.txt")
         inputs.failingStartSettings = fake.settings(["binary": .string(fake.root.path + "/no-such-opencode")])
         inputs.malformedSettings += [
             .object(["password": .int(3)]), .object(["turnTimeoutSeconds": .string("soon")]),
@@ -321,6 +314,8 @@ struct OpenCodeAdapterTests {
         let report = await AdapterConformance(pluginPath: BuildProducts.plugin("OpenCodeAdapter"), inputs: inputs).runTest()
         print(report)
         #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
+        // The decisions check answered a request and withdrew one, not only the unknown id.
+        #expect(report[.decisions]?.message.contains("was answered 'allow'") == true, "\(String(describing: report[.decisions]))")
         #expect(FakeOpenCodeInstall.runningServers.isEmpty)
     }
 }

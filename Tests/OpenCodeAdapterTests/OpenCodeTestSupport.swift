@@ -88,10 +88,27 @@ struct FakeOpenCodeInstall {
 }
 
 /// A session manager over the OpenCode plugin loaded from its `.so`.
-func openCodeManager(_ settings: JSONValue, store: any SessionStore = InMemorySessionStore()) throws -> SessionManager {
+func openCodeManager(_ settings: JSONValue, store: any SessionStore = InMemorySessionStore(),
+                     configuration: SessionManager.Configuration = .init()) throws -> SessionManager {
     let registry = AgentRegistry()
     try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("OpenCodeAdapter")), settings: settings)
-    return SessionManager(registry: registry, store: store)
+    return SessionManager(registry: registry, store: store, configuration: configuration)
+}
+
+/// Starts a host session and connects a recording client.
+func startOpenCodeSession(_ manager: SessionManager, _ fake: FakeOpenCodeInstall, workspace: String = "@host",
+                          agentSessionId: String? = nil, model: String? = nil, sessionId: String? = nil) async throws -> (String, ClientRecorder) {
+    let id = try await manager.start(SessionStartOptions(
+        workspaceName: workspace, agentType: "opencode", sessionId: sessionId, agentSessionId: agentSessionId,
+        model: model, projectPath: fake.project
+    ))
+    let client = ClientRecorder()
+    _ = await manager.connect(id, client: client.client)
+    if agentSessionId == nil && sessionId == nil {
+        // The manager has linked the new OpenCode session once its notice arrived.
+        try await client.waitForMessage { $0.type == .system && $0.content.hasPrefix("Session: ") }
+    }
+    return (id, client)
 }
 
 extension ClientRecorder {

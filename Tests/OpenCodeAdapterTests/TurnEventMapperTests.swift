@@ -274,6 +274,16 @@ struct TurnEventMapperTests {
         #expect(turn.ends.first?.end == .done(model: "opencode/model-a"))
     }
 
+    @Test("A step that ends in tool calls does not end the turn; the next step's completion does")
+    func multiStepReply() throws {
+        var mapper = TurnEventMapper.forTest()
+        let step = #"{"info":{"id":"msg_a","sessionID":"ses_mine","role":"assistant","parentID":"msg_user","providerID":"p","modelID":"m","finish":"tool-calls","time":{"created":1,"completed":2}}}"#
+        let last = #"{"info":{"id":"msg_b","sessionID":"ses_mine","role":"assistant","parentID":"msg_user","providerID":"p","modelID":"m","finish":"stop","time":{"created":3,"completed":4}}}"#
+        let turn = mapper.feed([try E.make("message.updated", step), try E.delta("prt_1", "Done", message: "msg_b"), try E.make("message.updated", last)])
+        #expect(turn.ends.map(\.event) == [2])
+        #expect(turn.ends.first?.end == .done(model: "p/m"))
+    }
+
     @Test("Error descriptions quote the message and name the error", arguments: [
         (#"{"name":"APIError","data":{"message":"rate limited"}}"#, "OpenCode: rate limited (APIError)"),
         (#"{"name":"UnknownError","message":"top-level message"}"#, "OpenCode: top-level message (UnknownError)"),
