@@ -27,12 +27,12 @@ extension TurnEventMapper {
         switch type {
         case "permission.updated":
             let input = properties["callID"]?.stringValue.flatMap { toolInputs[$0] }
-            return OpenCodeDecisions.legacyPermission(properties, toolInput: input).map(DecisionEvent.asked)
+            return OpenCodeDecisions.legacyPermission(properties, toolInput: input).map { .asked(namingPart($0)) }
         case "permission.asked":
             let input = properties["tool"]?["callID"]?.stringValue.flatMap { toolInputs[$0] }
-            return OpenCodeDecisions.permission(properties, toolInput: input).map(DecisionEvent.asked)
+            return OpenCodeDecisions.permission(properties, toolInput: input).map { .asked(namingPart($0)) }
         case "question.asked":
-            return OpenCodeDecisions.question(properties).map(DecisionEvent.asked)
+            return OpenCodeDecisions.question(properties).map { .asked(namingPart($0)) }
         case "permission.replied":
             return (properties["requestID"]?.stringValue ?? properties["permissionID"]?.stringValue).map { .settled(id: $0) }
         case "question.replied", "question.rejected":
@@ -40,5 +40,14 @@ extension TurnEventMapper {
         default:
             return nil
         }
+    }
+
+    /// `decision` with its `toolId` the part id of its tool call (as the `tool_use` message
+    /// has it), when the call's part was seen; its `callID` otherwise.
+    private func namingPart(_ decision: ServerDecision) -> ServerDecision {
+        guard let callID = decision.request.toolId, let part = toolParts[callID] else { return decision }
+        var named = decision
+        named.request.toolId = part
+        return named
     }
 }

@@ -33,6 +33,9 @@ struct TurnEventMapper {
     /// The input of each tool call seen, by its `callID`: a permission request names the
     /// call it is for, and the call's input says more than some requests do.
     private(set) var toolInputs: [String: JSONValue] = [:]
+    /// The part id of each tool call, by its `callID`: a decision request names the call by
+    /// `callID`, the `tool_use` message by the part id, and clients match the two by `toolId`.
+    private(set) var toolParts: [String: String] = [:]
     /// The sessions of sub-agents this session started (the task tool's child sessions, and
     /// theirs): their permission requests and questions belong to this turn.
     private(set) var childSessions: Set<String> = []
@@ -152,7 +155,10 @@ struct TurnEventMapper {
         let state = part["state"] ?? .null
         let status = state["status"]?.stringValue ?? "pending"
         let input = state["input"] ?? .object([:])
-        if let callID = part["callID"]?.stringValue, input.objectValue?.isEmpty == false { toolInputs[callID] = input }
+        if let callID = part["callID"]?.stringValue {
+            toolParts[callID] = id
+            if input.objectValue?.isEmpty == false { toolInputs[callID] = input }
+        }
         var messages: [ChatMessage] = []
         // Pending parts rarely carry their input yet: the first later state does.
         let inputKnown = status != "pending" || (input.objectValue?.isEmpty == false)

@@ -52,7 +52,8 @@ struct DecisionMappingTests {
         let decision = try asked("permission.asked", Self.askedBash, mapper: mapper)
         #expect(decision.route == .permission)
         #expect(decision.request.subject == "touch a.txt && touch b.txt")
-        #expect(decision.request.toolId == "call_3")
+        // Named like the tool_use message: the part id, not the call id.
+        #expect(decision.request.toolId == "prt_t")
         #expect(decision.request.input["patterns"] == .array([.string("touch a.txt"), .string("touch b.txt")]))
         #expect(decision.request.input["command"] == .string("touch a.txt && touch b.txt"))
         // Without the tool part, the patterns make the command.

@@ -22,7 +22,9 @@ struct OpenCodePermissionTests {
         #expect(request.request.toolName == "Bash")
         #expect(request.request.subject == "touch allowed.txt")
         #expect(request.request.summary == "touch allowed.txt")
-        #expect(request.request.toolId == "call_1")
+        // The request names its tool call as the tool_use message does.
+        let toolUse = try #require(client.messages.first { $0.type == .toolUse && $0.extra["callId"] == .string("call_1") })
+        #expect(request.request.toolId == toolUse.toolId)
         #expect(request.request.options == [Decision.allow, Decision.allowSession, Decision.deny])
         #expect(request.request.input["command"] == .string("touch allowed.txt"))
         #expect(request.request.input["patterns"]?.arrayValue?.isEmpty == false)

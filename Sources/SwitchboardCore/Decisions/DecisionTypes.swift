@@ -40,13 +40,15 @@ public enum DecisionSource: Sendable, Hashable, CustomStringConvertible {
     case interrupt
     /// The session was disposed (deleted, expired, the daemon stopping).
     case dispose
-    /// The agent withdrew it, or its turn ended without it.
+    /// The agent withdrew it (it went on without an answer, or closed it on its side).
     case agent
+    /// The turn ended (or failed) while it was open.
+    case turnEnded
     /// The daemon stopped before it was decided; found at the next start.
     case restart
 
     /// The wire's `by`: `client`, `rule`, `default`, `timeout`, `interrupt`, `dispose`,
-    /// `agent` or `restart`.
+    /// `agent`, `turn_end` or `restart`.
     public var by: String {
         switch self {
         case .client: "client"
@@ -56,6 +58,7 @@ public enum DecisionSource: Sendable, Hashable, CustomStringConvertible {
         case .interrupt: "interrupt"
         case .dispose: "dispose"
         case .agent: "agent"
+        case .turnEnded: "turn_end"
         case .restart: "restart"
         }
     }
@@ -81,6 +84,7 @@ public enum DecisionSource: Sendable, Hashable, CustomStringConvertible {
         case "interrupt": self = .interrupt
         case "dispose": self = .dispose
         case "restart": self = .restart
+        case "turn_end": self = .turnEnded
         default: self = .agent
         }
     }

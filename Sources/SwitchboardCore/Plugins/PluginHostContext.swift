@@ -81,11 +81,9 @@ final class PluginHostContext: Sendable {
             // and the session manager treats every error outside a request alike.
             continuation.yield(.error(error.message))
         case .ask(let ask, _):
-            if let problem = ask.problem {
-                reject("a decision request that is not usable (\(problem))")
-            } else {
-                continuation.yield(.decisionRequested(ask))
-            }
+            // Checked by the session manager, which refuses an unusable one with a deny, so
+            // the agent is not left waiting.
+            continuation.yield(.decisionRequested(ask))
         case .withdraw(let id, let reason, _):
             continuation.yield(.decisionWithdrawn(id: id, reason: reason))
         case .completed(let request):

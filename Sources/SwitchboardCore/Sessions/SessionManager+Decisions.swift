@@ -21,12 +21,12 @@ extension SessionManager {
     /// decide it, or show it to every client and wait for the first valid answer.
     func openDecision(_ request: DecisionRequest, in session: Session) async {
         if let problem = request.problem {
-            broadcast(ChatMessage(type: .error, content: "The agent sent a decision request that cannot be used (\(problem)); it was ignored."), in: session)
+            await refuse(request, "The agent sent a decision request that cannot be used (\(problem)); it was refused.", in: session)
             return
         }
         guard session.askedIDs.insert(request.id).inserted else {
             logger.warning("repeated decision request id", metadata: ["session": "\(session.info.id)"])
-            broadcast(ChatMessage(type: .error, content: "The agent asked again with request id '\(request.id)', which it used already; the repeated request was ignored."), in: session)
+            await refuse(request, "The agent asked again with request id '\(InputText.escaped(request.id))', which it used already; the repeated request was refused.", in: session)
             return
         }
         let now = Int64(Timestamp.epochMilliseconds())
@@ -66,6 +66,18 @@ extension SessionManager {
                 do { try await Task.sleep(for: policy.timeout) } catch { return }
                 await self?.decisionTimedOut(requestId)
             }
+        }
+    }
+
+    /// Tells the clients why `request` is not shown, and answers it `deny` (when the agent
+    /// takes a deny) so the agent does not wait for an answer that would never come.
+    private func refuse(_ request: DecisionRequest, _ reason: String, in session: Session) async {
+        broadcast(ChatMessage(type: .error, content: reason), in: session)
+        guard request.options.contains(Decision.deny), !request.id.isEmpty, request.id.utf8.count <= 128 else { return }
+        do {
+            try await session.adapter.answer(DecisionAnswer(id: request.id, decision: Decision.deny, message: reason))
+        } catch {
+            logger.warning("refused decision request not answered", metadata: ["session": "\(session.info.id)"])
         }
     }
 
@@ -180,7 +192,8 @@ extension SessionManager {
         let source: DecisionSource = switch reason {
         case .interrupt: .interrupt
         case .dispose: .dispose
-        case .turnEnded, .agent: .agent
+        case .turnEnded: .turnEnded
+        case .agent: .agent
         }
         await close(open, in: session, source: source)
     }

@@ -25,10 +25,10 @@ extension SessionManager {
                 await persistActivity(of: session)
             }
             // A turn that ended leaves nothing to decide.
-            if status != .running { await closeDecisions(in: session, source: .agent) }
+            if status != .running { await closeDecisions(in: session, source: .turnEnded) }
         case .error(let text):
             fail(session, text)
-            await closeDecisions(in: session, source: .agent)
+            await closeDecisions(in: session, source: .turnEnded)
         case .decisionRequested(let request):
             await openDecision(request, in: session)
         case .decisionWithdrawn(let id, let reason):

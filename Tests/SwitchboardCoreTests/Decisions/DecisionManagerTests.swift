@@ -300,7 +300,7 @@ struct DecisionManagerTests {
 }
 
 extension DecisionManagerTests {
-    @Test("A plugin that asks again with an id it used gets an error frame; nothing else changes")
+    @Test("A plugin that asks again with an id it used gets an error frame and a deny, so it does not wait; nothing else changes")
     func repeatedPluginID() async throws {
         let ask = #"{"ask":{"id":"dup","toolName":"Bash","input":{"command":"touch a"}}}"#
         let bed = try DecisionTestbed(turns: #"[{"messages":[\#(ask),\#(ask)]}]"#)
@@ -309,10 +309,11 @@ extension DecisionManagerTests {
         let first = try await clients[0].waitForDecisionRequest()
         try await bed.manager.answer(first.requestId, decision: "allow", from: "c")
         try await clients[0].waitForMessage { $0.type == .error && $0.content.contains("asked again with request id 'dup'") }
-        #expect(clients[0].decisionRequests.count == 1)
+        try await clients[0].waitForStatus(.idle)
+        #expect(clients[0].decisionRequests.count == 1 && clients[0].resolutions.count == 1)
+        let results = clients[0].messages.filter { $0.type == .toolResult }.map(\.content)
+        #expect(results.count == 2 && results[0] == "allow" && results[1].hasPrefix("deny: The agent asked again"), "\(results)")
         #expect(await bed.manager.pendingDecisions().isEmpty)
-        await bed.manager.interrupt(id)
-        try await clients[0].waitForStatus(.interrupted)
         await bed.manager.disposeAll()
     }
 }
