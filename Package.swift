@@ -27,7 +27,7 @@ let package = Package(
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         // Every agent backend is its own dynamic library, loaded with dlopen.
         .library(name: "ScriptedAdapter", type: .dynamic, targets: ["ScriptedAdapter"]),
-        .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexAdapter"]),
+        .library(name: "CodexAdapter", type: .dynamic, targets: ["CodexPlugin"]),
         .library(name: "ClaudeAdapter", type: .dynamic, targets: ["ClaudeAdapter"]),
         // Test support for agent adapters that run real CLIs: a mock Anthropic Messages API,
         // a fake `docker`, and where to find the real `claude`.
@@ -114,8 +114,9 @@ let package = Package(
             dependencies: ["SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess"],
             swiftSettings: swiftSettings
         ),
-        // Test support for adapters that drive a real agent CLI: `MockAnthropicAPI` (a
-        // scripted Messages API on loopback), `FakeDocker`, `ClaudeCLI` (finds the binary).
+        // Test support for adapters that drive a real agent CLI: `MockAnthropicAPI` and
+        // `MockResponsesAPI` (scripted model APIs on loopback), `FakeDocker`, `ClaudeCLI` and
+        // `CodexCLI` (find the binaries).
         .target(
             name: "SwitchboardAgentTesting",
             dependencies: [
@@ -178,8 +179,15 @@ let package = Package(
         ),
         .target(
             name: "CodexAdapter",
-            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI"],
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI", "SwitchboardProcess"],
             path: "Plugins/CodexAdapter",
+            swiftSettings: swiftSettings
+        ),
+        // The Codex plugin's entry symbol (the .so's only export); the adapter is above.
+        .target(
+            name: "CodexPlugin",
+            dependencies: ["CodexAdapter", "SwitchboardPluginSDK"],
+            path: "Plugins/CodexPlugin",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -278,6 +286,16 @@ let package = Package(
         .testTarget(
             name: "OpenCodeAdapterTests",
             dependencies: ["OpenCodeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // The Codex plugin: its mapper, settings and request answers directly, and end to end
+        // through dlopen against the real `codex app-server` and the mock Responses API.
+        .testTarget(
+            name: "CodexAdapterTests",
+            dependencies: [
+                "CodexAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
