@@ -202,7 +202,7 @@ final class CodexAgent: ChannelBackedAdapter {
         }
         connection.notify("initialized")
         if case .success(let account) = await connection.request("account/read", .object([:]), timeout: requestTimeout),
-           account["requiresOpenaiAuth"]?.boolValue == true, account["account"] == .null || account["account"] == nil {
+           CodexProtocol.isLoggedOut(account: account, environment: hostEnvironment.merging(settings.env) { $1 }) {
             throw AdapterError(.agentFailure, CodexProtocol.notLoggedIn)
         }
         let directory = CodexLaunch.threadDirectory(settings: settings, options: options, hostEnvironment: hostEnvironment)

@@ -36,6 +36,15 @@ enum CodexProtocol {
         return params
     }
 
+    /// Whether `account/read` says the provider needs OpenAI credentials, no account is
+    /// logged in, and the environment holds no API key Codex could use instead.
+    static func isLoggedOut(account: JSONValue, environment: [String: String]) -> Bool {
+        guard account["requiresOpenaiAuth"]?.boolValue == true, account["account"] == nil || account["account"] == .null else {
+            return false
+        }
+        return ["OPENAI_API_KEY", "CODEX_API_KEY"].allSatisfy { (environment[$0] ?? "").isEmpty }
+    }
+
     /// The error when `account/read` says OpenAI credentials are needed and there are none.
     static let notLoggedIn = "Codex is not logged in: its model provider needs OpenAI credentials and it has none. Run `codex login` for this CODEX_HOME, set OPENAI_API_KEY in settings.env, or configure another model provider in $CODEX_HOME/config.toml."
 }

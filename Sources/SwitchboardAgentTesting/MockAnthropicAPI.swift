@@ -79,9 +79,6 @@ public final class MockAnthropicAPI: Sendable {
     /// Starts the server on an ephemeral loopback port, runs `body`, then stops the server
     /// (cutting any stream still running) before returning.
     public static func run<T: Sendable>(_ body: @Sendable (MockAnthropicAPI) async throws -> T) async throws -> T {
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "switchboard.mock-anthropic-api")
-        logger.logLevel = .critical
         let box = Mutex<MockAnthropicAPI?>(nil)
         let router = Router()
         router.post("/v1/messages") { request, _ -> Response in
@@ -91,38 +88,10 @@ public final class MockAnthropicAPI: Sendable {
         router.post("/v1/messages/count_tokens") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"input_tokens":10}"#)))
         }
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw MockServerError(message: "The mock Anthropic API did not start listening.")
-            }
+        return try await LoopbackServer.run(router, label: "switchboard.mock-anthropic-api") { port in
             let api = MockAnthropicAPI(port: port)
             box.withLock { $0 = api }
-            let result: T
-            do {
-                result = try await body(api)
-            } catch {
-                group.cancelAll()
-                while (try? await group.next()) != nil {}
-                throw error
-            }
-            group.cancelAll()
-            while (try? await group.next()) != nil {}
-            return result
+            return try await body(api)
         }
     }
 

@@ -29,11 +29,11 @@ final class FirstDeltaClock: Sendable {
     func arrival(of id: String) -> ContinuousClock.Instant? { seen.withLock { $0[id] } }
 }
 
-private func milliseconds(_ d: Duration) -> Double {
+func milliseconds(_ d: Duration) -> Double {
     Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
 }
 
-private func describe(_ values: [Double]) -> String {
+func describe(_ values: [Double]) -> String {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return "no samples" }
     let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]

@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex]
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
 
@@ -241,4 +241,10 @@ try await runWebSocketBenchmarks(quick: quick)
 
 if arguments.contains("--claude") {
     try await runClaudeBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+}
+
+// MARK: - 9. The Codex adapter (needs the real codex CLI: bash .ci/setup installs it)
+
+if arguments.contains("--codex") {
+    try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
 }

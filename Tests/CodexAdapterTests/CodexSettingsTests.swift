@@ -1,5 +1,6 @@
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardProcess
 @testable import CodexAdapter
 
 @Suite("Codex settings")
@@ -46,5 +47,56 @@ struct CodexSettingsTests {
     ])
     func refused(_ json: JSONValue, _ message: String) {
         #expect(throws: AdapterError(.invalidSettings, message)) { try CodexSettings(json: json) }
+    }
+}
+
+@Suite("Codex launch")
+struct CodexLaunchTests {
+    @Test("Host mode: the binary with app-server and the extra arguments, in the project, with env added")
+    func host() throws {
+        var settings = CodexSettings()
+        settings.binary = "/opt/codex"
+        settings.extraArgs = ["-c", "model_reasoning_effort=\"low\""]
+        settings.env = ["CODEX_HOME": "/home/me/.codex"]
+        let options = StartOptions(workspaceName: "@host", projectPath: "/src/app", isHost: true)
+        let launch = CodexLaunch.make(settings: settings, options: options, hostEnvironment: ["PATH": "/bin", "HOME": "/home/me"])
+        #expect(launch.program == "/opt/codex")
+        #expect(launch.arguments == ["app-server", "-c", "model_reasoning_effort=\"low\""])
+        #expect(launch.workingDirectory == "/src/app")
+        #expect(launch.environment == ["PATH": "/bin", "HOME": "/home/me", "CODEX_HOME": "/home/me/.codex"])
+        #expect(launch.settingKey == "settings.binary")
+        #expect(CodexLaunch.threadDirectory(settings: settings, options: options, hostEnvironment: [:]) == "/src/app")
+        let noProject = CodexLaunch.make(settings: settings, options: StartOptions(workspaceName: "@host", isHost: true), hostEnvironment: ["HOME": "/home/me"])
+        #expect(noProject.workingDirectory == "/home/me")
+    }
+
+    @Test("Container mode: docker exec with the variables by name only")
+    func container() throws {
+        var settings = CodexSettings()
+        settings.env = ["OPENAI_API_KEY": "sk-secret", "CODEX_HOME": "/root/.codex"]
+        settings.containerUser = "agent"
+        let options = StartOptions(workspaceName: "alpha", containerName: "workspace-alpha", isHost: false)
+        let launch = CodexLaunch.make(settings: settings, options: options, hostEnvironment: ["PATH": "/bin"])
+        #expect(launch.program == "docker" && launch.settingKey == "settings.docker")
+        #expect(launch.arguments == ["exec", "-i", "-u", "agent", "-w", "/workspace", "-e", "CODEX_HOME", "-e", "OPENAI_API_KEY",
+                                     "workspace-alpha", "codex", "app-server"])
+        #expect(launch.environment["OPENAI_API_KEY"] == "sk-secret")
+        #expect(CodexLaunch.threadDirectory(settings: settings, options: options, hostEnvironment: [:]) == "/workspace")
+    }
+
+    @Test("The thread parameters: approval policy, sandbox, directory and model, never a model provider")
+    func threadParams() {
+        let params = CodexProtocol.threadParams(settings: CodexSettings(), directory: "/src", model: "gpt-5.5")
+        #expect(params == ["approvalPolicy": .string("never"), "sandbox": .string("workspace-write"), "cwd": .string("/src"), "model": .string("gpt-5.5")])
+    }
+
+    @Test("Logged out only when credentials are needed, no account is there and no API key is in the environment")
+    func loggedOut() throws {
+        let none = try JSONValue(parsing: #"{"account":null,"requiresOpenaiAuth":true}"#)
+        #expect(CodexProtocol.isLoggedOut(account: none, environment: [:]))
+        #expect(CodexProtocol.isLoggedOut(account: none, environment: ["OPENAI_API_KEY": ""]))
+        #expect(!CodexProtocol.isLoggedOut(account: none, environment: ["OPENAI_API_KEY": "sk-x"]))
+        #expect(!CodexProtocol.isLoggedOut(account: try JSONValue(parsing: #"{"account":null,"requiresOpenaiAuth":false}"#), environment: [:]))
+        #expect(!CodexProtocol.isLoggedOut(account: try JSONValue(parsing: #"{"account":{"type":"apiKey"},"requiresOpenaiAuth":true}"#), environment: [:]))
     }
 }

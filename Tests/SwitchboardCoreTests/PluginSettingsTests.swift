@@ -36,16 +36,16 @@ struct PluginSettingsTests {
         await adapter.dispose()
     }
 
-    @Test("Codex: the placeholder takes no settings")
+    @Test("Codex: the shared wording, and an adapter from the shared keys")
     func codex() async throws {
-        #expect(throws: Self.refusal("CodexAdapter", "codex", "settings.model: unknown setting (known: none)")) {
+        #expect(throws: Self.refusal("CodexAdapter", "codex", "settings.model: unknown setting (known: approvalPolicy, binary, containerBinary, containerUser, containerWorkdir, docker, env, extraArgs, interruptGraceSeconds, requestTimeoutSeconds, sandbox, shutdownGraceSeconds)")) {
             try Self.create("CodexAdapter", #"{"model":"x"}"#)
         }
         #expect(throws: Self.refusal("CodexAdapter", "codex", "settings: must be an object, not an array")) {
             try Self.create("CodexAdapter", "[]")
         }
-        let placeholder = try Self.create("CodexAdapter", "{}")
-        await placeholder.dispose()
+        let adapter = try Self.create("CodexAdapter", #"{"binary":"codex","env":{"A":"b"},"docker":"docker","interruptGraceSeconds":0.5}"#)
+        await adapter.dispose()
     }
 
     @Test("Scripted: the shared wording", arguments: [

@@ -201,16 +201,16 @@ struct ScriptedPluginTests {
     }
 }
 
-@Suite("Codex placeholder plugin")
-struct CodexPlaceholderTests {
-    @Test("It loads as 'codex' and refuses to start with a clear error")
+@Suite("Codex plugin")
+struct CodexPluginLoadTests {
+    @Test("It loads as 'codex' and a start without its binary fails, naming the path and the setting")
     func refusesToStart() async throws {
         let plugin = try PluginLoader.load(BuildProducts.plugin("CodexAdapter"))
         #expect(plugin.agentType == "codex")
-        let adapter = try PluginAdapter(plugin: plugin, settings: .object([:]))
+        let adapter = try PluginAdapter(plugin: plugin, settings: .object(["binary": .string("/nonexistent/codex")]))
         let log = AdapterEventLog(adapter)
-        await #expect(throws: AdapterError(.notImplemented, "Codex adapter not yet implemented")) {
-            try await adapter.start(StartOptions(workspaceName: "w"))
+        await #expect(throws: AdapterError(.agentFailure, "The codex binary '/nonexistent/codex' does not exist (set by settings.binary in the config).")) {
+            try await adapter.start(StartOptions(workspaceName: "w", isHost: true))
         }
         await adapter.dispose()
         try await log.waitUntilFinished()

@@ -81,7 +81,9 @@ struct SessionLifecycleTests {
         let failing = try TestAgents(startFailure: "container 'workspace-w' is not running")
         let manager = SessionManager(registry: failing.registry, store: store)
         let agentType = type == "codex" ? "codex" : "fake"
-        let expected = type == "codex" ? "Codex adapter not yet implemented" : "container 'workspace-w' is not running"
+        let expected = type == "codex"
+            ? "The codex binary '\(TestAgents.missingCodex)' does not exist (set by settings.binary in the config)."
+            : "container 'workspace-w' is not running"
         do {
             try await manager.start(SessionStartOptions(workspaceName: "w", agentType: agentType, sessionId: "doomed"))
             Issue.record("start succeeded")

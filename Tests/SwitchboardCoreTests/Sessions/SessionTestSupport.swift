@@ -114,9 +114,14 @@ final class TestAgents: Sendable {
             return adapter
         }
         try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("ScriptedAdapter")), settings: scriptedSettings)
-        try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("CodexAdapter")))
+        // A real plugin whose start fails: its binary does not exist.
+        try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("CodexAdapter")),
+                              settings: .object(["binary": .string(Self.missingCodex)]))
     }
 
     var adapters: [FakeAdapter] { made.list.withLock { $0 } }
+
+    /// The `codex` binary the Codex plugin is registered with: one that does not exist.
+    static let missingCodex = "/nonexistent/switchboard-tests/codex"
 }
 
