@@ -41,7 +41,7 @@ enum CodexApprovalDecision: String, Sendable {
 ///
 /// - Approvals (commands and file changes) go to the one decision point, ``Decider``;
 ///   ``policyDecider(approvalPolicy:notice:)`` is the decision until approvals reach users.
-///   A decision the server did not offer becomes `decline` (or `cancel`).
+///   An acceptance the server did not offer is narrowed (``offered(_:in:)``).
 /// - Every other request gets the well-formed refusal its method expects (no answers, no
 ///   tool result, a declined elicitation, no extra permissions), or a JSON-RPC error for a
 ///   method Switchboard does not know.
@@ -142,10 +142,16 @@ final class CodexServerRequests: Sendable {
         )
     }
 
-    /// `decision` if the server offered it (or offered nothing), else the closest refusal.
+    /// `decision` if the server offered it (or offered nothing); an acceptance it did not
+    /// offer becomes the plain `accept` when offered, else `decline`. A refusal is always
+    /// sent as decided: `decline` lets the turn go on (the model is told), `cancel` ends it.
     static func offered(_ decision: CodexApprovalDecision, in available: [String]) -> CodexApprovalDecision {
         guard !available.isEmpty, !available.contains(decision.rawValue) else { return decision }
-        return available.contains("decline") ? .decline : .cancel
+        switch decision {
+        case .acceptForSession where available.contains(CodexApprovalDecision.accept.rawValue): return .accept
+        case .accept, .acceptForSession: return .decline
+        case .decline, .cancel: return decision
+        }
     }
 
     /// The well-formed refusal for a request that is not an approval.

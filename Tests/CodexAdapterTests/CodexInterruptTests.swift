@@ -89,7 +89,7 @@ extension CodexCLITests {
                 #expect(took >= .milliseconds(500), "the grace passed before the kill: \(took)")
                 #expect(took < .seconds(20), "\(took)")
                 #expect(CodexTestbed.codexChildren().isEmpty, "the killed process was reaped")
-                #expect(ProcessInspection.members(ofGroup: process.processGroup).isEmpty)
+                try await CodexTestbed.expectGroupsGone([process.processGroup])
                 let during = Array(session.client.messages.dropFirst(mark))
                 #expect(!during.contains { $0.type == .error }, "\(during.map(\.content))")
 
@@ -114,7 +114,7 @@ extension CodexCLITests {
                 #expect(took >= .milliseconds(600), "both grace periods passed: \(took)")
                 #expect(took < .seconds(20), "\(took)")
                 #expect(ProcessInspection.process(process.pid) == nil, "killed and reaped")
-                #expect(ProcessInspection.members(ofGroup: process.processGroup).isEmpty)
+                try await CodexTestbed.expectGroupsGone([process.processGroup])
             }
         }
     }

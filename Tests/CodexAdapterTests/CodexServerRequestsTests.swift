@@ -38,10 +38,12 @@ struct CodexServerRequestsTests {
         #expect(requests.pendingCount == 0)
     }
 
-    @Test("A decision the server did not offer becomes decline, or cancel")
+    @Test("An acceptance the server did not offer becomes accept or decline; refusals are sent as decided")
     func offered() {
-        #expect(CodexServerRequests.offered(.acceptForSession, in: ["accept", "decline"]) == .decline)
-        #expect(CodexServerRequests.offered(.acceptForSession, in: ["accept", "cancel"]) == .cancel)
+        #expect(CodexServerRequests.offered(.acceptForSession, in: ["accept", "cancel"]) == .accept)
+        #expect(CodexServerRequests.offered(.acceptForSession, in: ["decline"]) == .decline)
+        #expect(CodexServerRequests.offered(.accept, in: ["cancel"]) == .decline)
+        #expect(CodexServerRequests.offered(.decline, in: ["accept", "cancel"]) == .decline)
         #expect(CodexServerRequests.offered(.accept, in: []) == .accept)
     }
 

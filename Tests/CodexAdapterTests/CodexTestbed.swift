@@ -135,6 +135,20 @@ struct CodexTestbed: Sendable {
         ProcessTable.descendants().entries.values.filter { $0.commandLine.contains(marker) && $0.state != "Z" }
     }
 
+    /// Checks that nothing of the process `groups` is left: no live member, at once; and no
+    /// member at all within a bound. Codex runs helpers of its own (a shell that snapshots the
+    /// environment); killed with the group at the same time as their parent, they are
+    /// orphaned to PID 1, which reaps them about a second later here.
+    static func expectGroupsGone(_ groups: [Int32]) async throws {
+        let live = groups.flatMap { ProcessInspection.members(ofGroup: $0) }.filter { !$0.isZombie }
+        #expect(live.isEmpty, "processes still running in the codex process groups: \(live)")
+        var left: [ProcessInspection.Process] = []
+        try await poll(within: .seconds(15), "processes left in the codex process groups: \(left)") {
+            left = groups.flatMap { ProcessInspection.members(ofGroup: $0) }
+            return left.allSatisfy { $0.isZombie && $0.parent == 1 } ? left.isEmpty : false
+        }
+    }
+
     /// Checks `condition` every 20 ms until it holds; fails after `timeout`. Only for states
     /// no event announces (a command's process appearing or going away, descriptors).
     static func poll(within timeout: Duration, _ failure: @autoclosure () -> String, _ condition: () -> Bool) async throws {
