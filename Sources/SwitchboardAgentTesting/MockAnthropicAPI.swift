@@ -35,14 +35,7 @@ public final class MockAnthropicAPI: Sendable {
     /// and the instant. Recorded as it happens.
     public let firstDeltas = Recorder<(messageId: String, at: ContinuousClock.Instant)>()
 
-    private struct State {
-        var queue: [Reply] = []
-        var rules: [(promptContains: String, reply: Reply, afterToolResult: Reply?)] = []
-        var defaultReply = Reply.text("OK")
-        var nextMessage = 1
-    }
-
-    private let state = Mutex(State())
+    private let script = ReplyScript(default: Reply.text("OK"))
 
     private init(port: Int) {
         self.port = port
@@ -50,31 +43,25 @@ public final class MockAnthropicAPI: Sendable {
     }
 
     /// Queues replies; each request takes the first one left.
-    public func enqueue(_ replies: Reply...) {
-        state.withLock { $0.queue.append(contentsOf: replies) }
-    }
+    public func enqueue(_ replies: Reply...) { script.enqueue(replies) }
 
     /// Answers every request whose prompt — the latest user text, ``RecordedRequest/userTexts``
     /// — contains `text` with `reply`, ahead of the queue: for callers that cannot know the
     /// order of their requests (the conformance suite). The first matching rule wins.
-    public func reply(_ reply: Reply, whenPromptContains text: String) {
-        state.withLock { $0.rules.append((text, reply, nil)) }
-    }
+    public func reply(_ reply: Reply, whenPromptContains text: String) { script.addRule(reply, whenPromptContains: text) }
 
     /// Like ``reply(_:whenPromptContains:)``, but a request that answers a tool call (its
     /// newest message carries a `tool_result`) gets `afterToolResult`: a turn that calls a
     /// tool once and then ends, however often it is asked for.
     public func reply(_ reply: Reply, afterToolResult: Reply, whenPromptContains text: String) {
-        state.withLock { $0.rules.append((text, reply, afterToolResult)) }
+        script.addRule(reply, afterToolResult: afterToolResult, whenPromptContains: text)
     }
 
     /// The reply used when the queue is empty (a text `OK` unless changed).
-    public func setDefaultReply(_ reply: Reply) {
-        state.withLock { $0.defaultReply = reply }
-    }
+    public func setDefaultReply(_ reply: Reply) { script.setDefault(reply) }
 
     /// How many queued replies are left.
-    public var queuedReplyCount: Int { state.withLock { $0.queue.count } }
+    public var queuedReplyCount: Int { script.queuedCount }
 
     /// Starts the server on an ephemeral loopback port, runs `body`, then stops the server
     /// (cutting any stream still running) before returning.
@@ -101,14 +88,7 @@ public final class MockAnthropicAPI: Sendable {
         let bytes = Array(buffer.readableBytesView)
         let body = (try? bytes.withUnsafeBufferPointer { try JSONValue(parsing: $0) }) ?? .null
         let recorded = RecordedRequest(path: incoming.uri.description, body: body, receivedAt: .now)
-        let (reply, number) = state.withLock { s -> (Reply, Int) in
-            defer { s.nextMessage += 1 }
-            if let prompt = recorded.userTexts.last, let rule = s.rules.first(where: { prompt.contains($0.promptContains) }) {
-                if let after = rule.afterToolResult, recorded.endsWithToolResult { return (after, s.nextMessage) }
-                return (rule.reply, s.nextMessage)
-            }
-            return (s.queue.isEmpty ? s.defaultReply : s.queue.removeFirst(), s.nextMessage)
-        }
+        let (reply, number) = script.next(prompt: recorded.userTexts.last, answersToolCall: recorded.endsWithToolResult)
         requests.append(recorded)
         let messageId = "msg_mock_\(number)"
         switch reply.kind {

@@ -35,14 +35,7 @@ public final class MockResponsesAPI: Sendable {
     /// For each streamed text reply, the moment its first delta had been written.
     public let firstDeltas = Recorder<(responseId: String, at: ContinuousClock.Instant)>()
 
-    private struct State {
-        var queue: [Reply] = []
-        var rules: [(promptContains: String, reply: Reply)] = []
-        var defaultReply = Reply.text("OK")
-        var next = 1
-    }
-
-    private let state = Mutex(State())
+    private let script = ReplyScript(default: Reply.text("OK"))
 
     private init(port: Int) {
         self.port = port
@@ -50,20 +43,17 @@ public final class MockResponsesAPI: Sendable {
     }
 
     /// Queues replies; each request takes the first one left.
-    public func enqueue(_ replies: Reply...) {
-        state.withLock { $0.queue.append(contentsOf: replies) }
-    }
+    public func enqueue(_ replies: Reply...) { script.enqueue(replies) }
 
     /// Answers every turn whose prompt (the person's last message) contains `text` with
     /// `reply`, ahead of the queue. The first matching rule wins.
-    public func reply(_ reply: Reply, whenPromptContains text: String) {
-        state.withLock { $0.rules.append((text, reply)) }
-    }
+    public func reply(_ reply: Reply, whenPromptContains text: String) { script.addRule(reply, whenPromptContains: text) }
 
     /// The reply used when the queue is empty (a text `OK` unless changed).
-    public func setDefaultReply(_ reply: Reply) {
-        state.withLock { $0.defaultReply = reply }
-    }
+    public func setDefaultReply(_ reply: Reply) { script.setDefault(reply) }
+
+    /// How many queued replies are left.
+    public var queuedReplyCount: Int { script.queuedCount }
 
     /// Starts the server on an ephemeral loopback port, runs `body`, then stops the server.
     public static func run<T: Sendable>(_ body: @Sendable (MockResponsesAPI) async throws -> T) async throws -> T {
@@ -86,14 +76,8 @@ public final class MockResponsesAPI: Sendable {
         let bytes = Array(buffer.readableBytesView)
         let body = (try? bytes.withUnsafeBufferPointer { try JSONValue(parsing: $0) }) ?? .null
         let recorded = RecordedRequest(path: incoming.uri.description, body: body, receivedAt: .now)
-        let (reply, number) = state.withLock { s -> (Reply, Int) in
-            defer { s.next += 1 }
-            if recorded.endsWithUserMessage, let prompt = recorded.userTexts.last,
-               let rule = s.rules.first(where: { prompt.contains($0.promptContains) }) {
-                return (rule.reply, s.next)
-            }
-            return (s.queue.isEmpty ? s.defaultReply : s.queue.removeFirst(), s.next)
-        }
+        // Only a turn's first request (its history ends with the person's message) may match a rule.
+        let (reply, number) = script.next(prompt: recorded.endsWithUserMessage ? recorded.userTexts.last : nil)
         requests.append(recorded)
         let responseId = "resp_mock_\(number)"
         if case .error(let status, let message) = reply.kind {

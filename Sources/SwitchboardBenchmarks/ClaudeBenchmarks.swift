@@ -84,23 +84,11 @@ func runClaudeBenchmarks(quick: Bool, pluginDirectory: String) async throws {
         let id = try await manager.start(SessionStartOptions(workspaceName: hostWorkspaceName, agentType: "claude",
                                                              model: "claude-bench-1", projectPath: scratch.path))
         _ = await manager.connect(id, client: clock.client)
-        var overheads: [Double] = []
-        var warmFirstDelta: [Double] = []
-        for turn in 0...turns {
-            let sent = ContinuousClock.now
-            let before = clock.arrivals.items.count
-            let endsBefore = clock.turnEnds.items.count
-            try await manager.send(id, text: "Turn \(turn)")
-            let arrived = try await clock.arrivals.wait(within: .seconds(60)) { $0.count > before }
-            let messageId = arrived[before]
-            let received = clock.arrival(of: messageId)!
-            try await clock.turnEnds.wait(within: .seconds(60)) { $0.count > endsBefore }
-            guard turn > 0 else { continue }  // the first turn started the process
-            warmFirstDelta.append(milliseconds(received - sent))
-            if let written = api.firstDeltas.items.first(where: { $0.messageId == messageId })?.at {
-                overheads.append(milliseconds(received - written))
-            }
+        let warmTurns = try await measureWarmTurns(manager, session: id, clock: clock, turns: turns) { messageId in
+            api.firstDeltas.items.first { $0.messageId == messageId }?.at
         }
+        let overheads = warmTurns.overhead
+        let warmFirstDelta = warmTurns.firstDelta
         let agentSessionId = await manager.info(id)?.agentSessionId
         await manager.dispose(id)
 

@@ -42,26 +42,10 @@ func runCodexBenchmarks(quick: Bool, pluginDirectory: String) async throws {
         let id = try await manager.start(SessionStartOptions(workspaceName: hostWorkspaceName, agentType: "codex",
                                                              model: CodexCLI.model, projectPath: home.project))
         _ = await manager.connect(id, client: clock.client)
-        var overheads: [Double] = []
-        var warmFirstDelta: [Double] = []
-        var warmTurn: [Double] = []
-        for turn in 0...turns {
-            let sent = ContinuousClock.now
-            let before = clock.arrivals.items.count
-            let endsBefore = clock.turnEnds.items.count
-            try await manager.send(id, text: "Turn \(turn)")
-            let arrived = try await clock.arrivals.wait(within: .seconds(60)) { $0.count > before }
-            let messageId = arrived[before]
-            guard let received = clock.arrival(of: messageId) else { continue }
-            try await clock.turnEnds.wait(within: .seconds(60)) { $0.count > endsBefore }
-            guard turn > 0 else { continue }  // the first turn started the process
-            warmFirstDelta.append(milliseconds(received - sent))
-            warmTurn.append(milliseconds(ContinuousClock.now - sent))
-            // The mock's message ids are msg_mock_<n>, its response ids resp_mock_<n>.
+        // The mock's message ids are msg_mock_<n>, its response ids resp_mock_<n>.
+        let warm = try await measureWarmTurns(manager, session: id, clock: clock, turns: turns) { messageId in
             let responseId = "resp_mock_" + messageId.dropFirst("msg_mock_".count)
-            if let written = api.firstDeltas.items.first(where: { $0.responseId == responseId })?.at {
-                overheads.append(milliseconds(received - written))
-            }
+            return api.firstDeltas.items.first { $0.responseId == responseId }?.at
         }
         let thread = await manager.info(id)?.agentSessionId
         await manager.dispose(id)
@@ -85,17 +69,17 @@ func runCodexBenchmarks(quick: Bool, pluginDirectory: String) async throws {
         }
 
         print("   turn overhead, mock's first delta written -> client has the chat message:")
-        print("     \(describe(overheads))")
+        print("     \(describe(warm.overhead))")
         print("   time to the first text after send:")
-        print("     warm app-server (second and later turns): \(describe(warmFirstDelta))")
+        print("     warm app-server (second and later turns): \(describe(warm.firstDelta))")
         print("     codex exec --json per turn (whole message): \(describe(coldFirstText))")
-        print("   whole turn: warm app-server \(describe(warmTurn))")
+        print("   whole turn: warm app-server \(describe(warm.whole))")
         print("               exec per turn   \(describe(coldTurn))")
-        let warm = warmFirstDelta.sorted()
+        let warmSorted = warm.firstDelta.sorted()
         let cold = coldFirstText.sorted()
-        if !warm.isEmpty, !cold.isEmpty {
-            print(String(format: "     keeping the app-server saves %.0f ms per turn to the first text (%.1fx faster)",
-                         cold[cold.count / 2] - warm[warm.count / 2], cold[cold.count / 2] / max(warm[warm.count / 2], 0.001)))
+        if !warmSorted.isEmpty, !cold.isEmpty {
+            let (w, c) = (warmSorted[warmSorted.count / 2], cold[cold.count / 2])
+            print(String(format: "     keeping the app-server saves %.0f ms per turn to the first text (%.1fx faster)", c - w, c / max(w, 0.001)))
         }
     }
 }

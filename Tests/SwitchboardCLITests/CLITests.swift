@@ -29,7 +29,7 @@ struct CLITests {
         let codex = try #require(rows.first { $0["agentType"] == .string("codex") })
         #expect(codex["status"] == .string("loaded"))
         #expect(codex["abiVersion"] == .int(1))
-        #expect(codex["pluginVersion"] == .string("0.1.0"))
+        #expect(codex["pluginVersion"] == .string("1.0.0"))
         #expect(codex["plugin"]?.stringValue?.hasSuffix("/libCodexAdapter.so") == true)
         #expect(codex["toolchain"]?.stringValue?.hasPrefix("Swift") == true)
     }

@@ -91,16 +91,20 @@ struct HTTPAPITests {
         try await second.stop()
     }
 
+    /// ``agents`` and a `codex` agent whose start fails: neither its binary nor docker exists.
+    static let agentsWithFailingCodex = String(agents.dropLast())
+        + #", "codex": {"settings": {"binary": "/nonexistent/codex", "docker": "/nonexistent/docker"}}}"#
+
     @Test("Errors: bad JSON, missing fields, bad names, unknown types and ids")
     func errors() async throws {
-        let daemon = try await LiveDaemon(agents: Self.agents)
+        let daemon = try await LiveDaemon(agents: Self.agentsWithFailingCodex)
         let cases: [(HTTPMethod, String, String?, Int, String, String)] = [
             (.POST, "/v1/sessions", "{not json", 400, "bad_request", "The request body is not valid JSON: invalid JSON at byte 1: expected a string key"),
             (.POST, "/v1/sessions", "[]", 400, "bad_request", "The request body must be a JSON object, not an array."),
             (.POST, "/v1/sessions", "{}", 400, "bad_request", "'workspace' is required."),
             (.POST, "/v1/sessions", #"{"workspace":"a b"}"#, 400, "bad_request", "The workspace name 'a b' is not valid: use letters, digits, '-', '_' and '.', not starting with '.'."),
             (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"pi"}"#, 400, "unknown_agent_type", "Unknown agent type 'pi' (known types: claude, codex, opencode, scripted)."),
-            (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"codex"}"#, 502, "agent_failed", "Codex adapter not yet implemented"),
+            (.POST, "/v1/sessions", #"{"workspace":"w","agentType":"codex"}"#, 502, "agent_failed", "The docker binary '/nonexistent/docker' does not exist (set by settings.docker in the config)."),
             (.POST, "/v1/sessions/nope/messages", #"{"content":"x"}"#, 404, "not_found", "Session not found: nope"),
             (.POST, "/v1/sessions/nope/messages", #"{"content":""}"#, 400, "bad_request", "'content' is required and must not be empty."),
             (.GET, "/v1/sessions/nope/messages?since=x", nil, 400, "bad_request", "'since' must be a sequence number, not 'x'."),

@@ -82,7 +82,7 @@ struct SessionLifecycleTests {
         let manager = SessionManager(registry: failing.registry, store: store)
         let agentType = type == "codex" ? "codex" : "fake"
         let expected = type == "codex"
-            ? "The codex binary '\(TestAgents.missingCodex)' does not exist (set by settings.binary in the config)."
+            ? "The docker binary '\(TestAgents.missingDocker)' does not exist (set by settings.docker in the config)."
             : "container 'workspace-w' is not running"
         do {
             try await manager.start(SessionStartOptions(workspaceName: "w", agentType: agentType, sessionId: "doomed"))

@@ -114,14 +114,16 @@ final class TestAgents: Sendable {
             return adapter
         }
         try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("ScriptedAdapter")), settings: scriptedSettings)
-        // A real plugin whose start fails: its binary does not exist.
+        // A real plugin whose start fails: neither its binary nor its docker client exists.
         try registry.register(plugin: try PluginLoader.load(BuildProducts.plugin("CodexAdapter")),
-                              settings: .object(["binary": .string(Self.missingCodex)]))
+                              settings: .object(["binary": .string(Self.missingCodex), "docker": .string(Self.missingDocker)]))
     }
 
     var adapters: [FakeAdapter] { made.list.withLock { $0 } }
 
-    /// The `codex` binary the Codex plugin is registered with: one that does not exist.
+    /// The `codex` binary and the `docker` client the Codex plugin is registered with: ones
+    /// that do not exist.
     static let missingCodex = "/nonexistent/switchboard-tests/codex"
+    static let missingDocker = "/nonexistent/switchboard-tests/docker"
 }
 
