@@ -78,6 +78,12 @@ final class CodexAgent: ChannelBackedAdapter {
             if let exit = running.attach(turnEnd, started: started) {
                 return .failed(Self.failureReason(exit, duringTurn: false))
             }
+            // An interrupt that came before the turn was attached ended it already: then the
+            // turn must not start on the server, where nobody would stop it.
+            if turnEnd.value != nil {
+                running.endTurn(.stopped)
+                return .stopped
+            }
             let model = state.withLock { $0.model }
             if let model { running.mapper.withLock { $0.model = model } }
             var params: [String: JSONValue] = [

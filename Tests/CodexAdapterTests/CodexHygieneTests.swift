@@ -9,10 +9,10 @@ extension CodexCLITests {
     /// Many start/turn/interrupt/dispose cycles leave nothing behind.
     @Suite("Process hygiene")
     struct Hygiene {
-        /// `$SWITCHBOARD_CODEX_CYCLES`, default 24: every cycle starts a real `codex
-        /// app-server`, so the default keeps the test well under a minute on 2 cores.
+        /// `$SWITCHBOARD_CODEX_CYCLES`, default 50: every cycle starts a real `codex
+        /// app-server` (about 0.4 s each in 2 lanes on 2 cores), so the default takes about 20 s.
         static var cycles: Int {
-            ProcessInfo.processInfo.environment["SWITCHBOARD_CODEX_CYCLES"].flatMap(Int.init) ?? 24
+            ProcessInfo.processInfo.environment["SWITCHBOARD_CODEX_CYCLES"].flatMap(Int.init) ?? 50
         }
 
         /// `$SWITCHBOARD_CODEX_LANES` sessions cycle at the same time, default 2.
