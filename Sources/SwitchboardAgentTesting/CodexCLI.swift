@@ -34,9 +34,10 @@ public enum CodexCLI {
         return path
     }
 
-    /// The `config.toml` that makes `api` the model provider, without retries (a 5xx would
-    /// otherwise take about 25 s of reconnecting).
-    public static func configTOML(api: MockResponsesAPI, model: String = CodexCLI.model) -> String {
+    /// The `config.toml` that makes `api` the model provider, without request retries and
+    /// with `streamRetries` reconnects (none by default: with Codex's own defaults a 5xx takes
+    /// about 25 s of reconnecting). Each reconnect is an `error` notification with `willRetry`.
+    public static func configTOML(api: MockResponsesAPI, model: String = CodexCLI.model, streamRetries: Int = 0) -> String {
         """
         model = "\(model)"
         model_provider = "mock"
@@ -47,7 +48,7 @@ public enum CodexCLI {
         wire_api = "responses"
         env_key = "SWITCHBOARD_MOCK_KEY"
         request_max_retries = 0
-        stream_max_retries = 0
+        stream_max_retries = \(streamRetries)
         """
     }
 

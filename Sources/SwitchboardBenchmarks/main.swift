@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only]
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
 
@@ -43,6 +43,12 @@ let pluginDirectory: String = {
     if let i = arguments.firstIndex(of: "--plugin-dir"), i + 1 < arguments.count { return arguments[i + 1] }
     return FilePaths.executableDirectory()
 }()
+
+// `--codex-only`: just the Codex adapter's section (it needs the real CLI).
+if arguments.contains("--codex-only") {
+    try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+    exit(0)
+}
 
 print("Switchboard plugin-boundary benchmarks (\(quick ? "quick" : "full") run)")
 #if DEBUG

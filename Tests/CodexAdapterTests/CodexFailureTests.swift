@@ -88,6 +88,22 @@ extension CodexCLITests {
             }
         }
 
+        @Test("A retried model request is a system notice, not an error; the turn goes on")
+        func retryNotice() async throws {
+            try await CodexTestbed.run { bed in
+                try CodexCLI.configTOML(api: bed.api, streamRetries: 1).write(toFile: bed.home.path + "/config.toml", atomically: true, encoding: .utf8)
+                bed.api.enqueue(.error(status: 500, message: "mock hiccup"), .text("Recovered."))
+                let manager = try bed.manager()
+                let session = try await bed.open(manager)
+                let messages = try await bed.turn(manager, session, "Hello")
+                let notice = try #require(messages.first { $0.type == .system && $0.content.hasPrefix("Reconnecting: ") }, "\(messages.map(\.content))")
+                #expect(notice.extra["willRetry"] == .bool(true))
+                #expect(!messages.contains { $0.type == .error })
+                #expect(CodexTestbed.assistantText(messages) == "Recovered.")
+                #expect(bed.api.requests.items.count == 2)
+            }
+        }
+
         @Test("A thread id that cannot be resumed is an error naming it, never a new thread")
         func unknownResume() async throws {
             try await CodexTestbed.run { bed in
