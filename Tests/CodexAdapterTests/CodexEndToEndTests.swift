@@ -50,7 +50,9 @@ extension CodexCLITests {
         func commandTurn() async throws {
             try await CodexTestbed.run { bed in
                 bed.api.enqueue(
-                    .shell("echo switchboard-$((6*7))", callId: "call_echo"),
+                    // Codex drops output written before its item/started from what clients see
+                    // (the model still gets it): the command prints after a pause.
+                    .shell("sleep 1.5; echo switchboard-$((6*7))", callId: "call_echo"),
                     .shell("echo failing >&2; exit 3", callId: "call_fail"),
                     .text("The command printed 42.")
                 )
@@ -63,7 +65,7 @@ extension CodexCLITests {
                 let use = try #require(uses.first)
                 #expect(use.toolName == "Bash")
                 let input = try JSONValue(parsing: use.content)
-                #expect(input["command"]?.stringValue?.contains("echo switchboard-$((6*7))") == true, "\(use.content)")
+                #expect(input["command"]?.stringValue?.contains("sleep 1.5; echo switchboard-$((6*7))") == true, "\(use.content)")
                 #expect(input["cwd"]?.stringValue == bed.project)
                 #expect(use.content.contains("\n  \"command\""), "pretty JSON: \(use.content)")
 
