@@ -29,6 +29,8 @@ final class CodexAgent: ChannelBackedAdapter {
         var options: StartOptions?
         var model: String?
         var current: CodexRunning?
+        /// How many processes this adapter started: numbers its decision requests' ids.
+        var processes = 0
     }
 
     let settings: CodexSettings
@@ -164,10 +166,16 @@ final class CodexAgent: ChannelBackedAdapter {
             await current.retire(stopSequence)
         }
         let running = CodexRunning()
+        let process = state.withLock { s -> Int in
+            s.processes += 1
+            return s.processes
+        }
+        running.process = process
+        let fallback = CodexServerRequests.policyDecider(approvalPolicy: settings.approvalPolicy) { [weak self] text in
+            self?.eventChannel.emit(ChatMessage(type: .system, content: text))
+        }
         running.requests = CodexServerRequests(
-            decider: CodexServerRequests.policyDecider(approvalPolicy: settings.approvalPolicy) { [weak self] text in
-                self?.eventChannel.emit(ChatMessage(type: .system, content: text))
-            },
+            decider: CodexServerRequests.askingDecider(channel: eventChannel, process: process, fallback: fallback),
             respond: { [weak running] id, answer in
                 switch answer {
                 case .success(let result): running?.connection?.respond(to: id, result: result)
@@ -247,7 +255,11 @@ final class CodexAgent: ChannelBackedAdapter {
         case .notification(let method, let params):
             if let thread = params["threadId"]?.stringValue, let mine = running.threadId, thread != mine { return }
             if method == "serverRequest/resolved" {
-                if let id = params["requestId"] { running.requests?.resolved(id) }
+                if let id = params["requestId"] {
+                    // Cleared by the server (interrupt, turn end): no person answers it now.
+                    eventChannel.withdraw(CodexServerRequests.decisionID(process: running.process, requestId: id), reason: .agent)
+                    running.requests?.resolved(id)
+                }
                 return
             }
             let events = running.mapper.withLock { $0.map(method: method, params: params) }

@@ -31,8 +31,15 @@ final class CodexRunning: Sendable {
     let retiring = Atomic<Bool>(false)
     private let state = Mutex(State())
     private let requestsBox = Mutex<CodexServerRequests?>(nil)
+    private let processNumber = Atomic<Int>(0)
 
     init() {}
+
+    /// This process's number among the adapter's (1, 2, …): names its decision requests.
+    var process: Int {
+        get { processNumber.load(ordering: .relaxed) }
+        set { processNumber.store(newValue, ordering: .relaxed) }
+    }
 
     var connection: CodexConnection? {
         get { state.withLock { $0.connection } }

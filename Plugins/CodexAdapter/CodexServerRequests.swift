@@ -81,6 +81,56 @@ final class CodexServerRequests: Sendable {
         }
     }
 
+    /// The decision of the people attached to the session: each approval becomes a decision
+    /// request through `channel` (id `codex-<process>-<server id>`, unique within the
+    /// adapter: server ids start at 0 in every process) — `Bash` with the command, or `Edit`
+    /// with the files — offering `allow`, `allow_session` (when the server offers
+    /// `acceptForSession`) and `deny`. `allow` → `accept`, `allow_session` → `acceptForSession`,
+    /// `deny` (or a withdrawal) → `decline`: the model is told and the turn goes on. When the
+    /// host does not answer decisions, `fallback` decides.
+    static func askingDecider(channel: AdapterEventChannel, process: Int, fallback: @escaping Decider) -> Decider {
+        { request in
+            guard channel.hostAnswersDecisions else { return await fallback(request) }
+            guard let answer = await channel.ask(decisionRequest(request, process: process)) else { return .decline }
+            switch answer.decision {
+            case Decision.allow: return .accept
+            case Decision.allowSession: return .acceptForSession
+            default: return .decline
+            }
+        }
+    }
+
+    /// The decision request id of server request `id` in process number `process`.
+    static func decisionID(process: Int, requestId: JSONValue) -> String {
+        "codex-\(process)-\(requestId.stringValue ?? requestId.jsonText)"
+    }
+
+    /// An approval as the host shows it.
+    static func decisionRequest(_ request: CodexApprovalRequest, process: Int) -> DecisionRequest {
+        var options = [Decision.allow]
+        if request.availableDecisions.isEmpty || request.availableDecisions.contains(CodexApprovalDecision.acceptForSession.rawValue) {
+            options.append(Decision.allowSession)
+        }
+        options.append(Decision.deny)
+        let id = decisionID(process: process, requestId: request.requestId)
+        switch request.kind {
+        case .command:
+            let command = request.command ?? "a command"
+            var input: [String: JSONValue] = ["command": .string(command)]
+            if let cwd = request.cwd { input["cwd"] = .string(cwd) }
+            if let reason = request.reason { input["reason"] = .string(reason) }
+            return DecisionRequest(id: id, toolName: "Bash", toolId: request.itemId, input: .object(input),
+                                   summary: command, options: options, subject: request.command)
+        case .fileChange:
+            let paths = (request.changes?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
+            var input: [String: JSONValue] = ["changes": request.changes ?? .array([])]
+            if let reason = request.reason { input["reason"] = .string(reason) }
+            let summary = paths.isEmpty ? "change files" : paths.joined(separator: ", ")
+            return DecisionRequest(id: id, toolName: "Edit", toolId: request.itemId, input: .object(input),
+                                   summary: summary, options: options, subject: paths.count == 1 ? paths[0] : nil)
+        }
+    }
+
     /// Requests still waiting for their answer.
     var pendingCount: Int { state.withLock { $0.tasks.count } }
 

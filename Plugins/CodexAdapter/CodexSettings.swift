@@ -19,9 +19,11 @@ struct CodexSettings: Sendable, Hashable {
     /// Environment variables for the CLI, on top of the host's (host mode) or passed into
     /// the container with `docker exec -e NAME` (container mode).
     var env: [String: String] = [:]
-    /// When Codex asks before running a command or changing a file. Until approvals reach
-    /// users, a request is declined (see ``CodexServerRequests``).
-    var approvalPolicy = "never"
+    /// When Codex asks before running a command or changing a file (`on-request`: when the
+    /// model wants to leave the sandbox; `untrusted`: for anything not known to be
+    /// read-only; `never`). Each request is asked of the session's clients (see
+    /// ``CodexServerRequests``).
+    var approvalPolicy = "on-request"
     /// Where commands run: `read-only`, `workspace-write` or `danger-full-access`.
     var sandbox = "workspace-write"
     /// The `docker` executable (container mode).

@@ -10,6 +10,7 @@ import SwitchboardTesting
 struct CodexConformanceTests {
     static let longPrompt = "Count slowly until interrupted."
     static let failingPrompt = "Fail this turn, please."
+    static let askingPrompt = "Make a file, asking first."
 
     @Test("The Codex plugin passes the conformance suite")
     func conformance() async throws {
@@ -19,12 +20,16 @@ struct CodexConformanceTests {
             // provider does not retry).
             bed.api.reply(.slow(count: 6000, interval: .milliseconds(50)), whenPromptContains: Self.longPrompt)
             bed.api.reply(.error(status: 400, message: "the conformance suite's failing turn"), whenPromptContains: Self.failingPrompt)
+            // The asking turn runs a command that writes, which Codex asks for under untrusted;
+            // the model's next step (after the command's output) is the mock's default text.
+            bed.api.reply(.shell("touch conformance-file", callId: "call_conformance"), whenPromptContains: Self.askingPrompt)
             let api = bed.api
             var inputs = ConformanceInputs()
             inputs.settings = bed.settings()
             inputs.startOptions = StartOptions(workspaceName: "conformance", model: CodexTestbed.model, projectPath: bed.project, isHost: true)
             inputs.longTurn = ConformanceTurn(prompt: Self.longPrompt)
             inputs.failingTurn = ConformanceTurn(prompt: Self.failingPrompt)
+            inputs.askingTurn = ConformanceTurn(settings: bed.settings(["approvalPolicy": .string("untrusted")]), prompt: Self.askingPrompt)
             inputs.failingStartSettings = bed.settings(["binary": .string(bed.home.path + "/no-such-codex")])
             inputs.malformedSettings += [
                 .object(["binary": .int(3)]), .object(["interruptGraceSeconds": .string("soon")]),
@@ -42,6 +47,7 @@ struct CodexConformanceTests {
             let report = await AdapterConformance(pluginPath: BuildProducts.plugin("CodexAdapter"), inputs: inputs).runTest()
             print(report)
             #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
+            #expect(report[.decisions]?.message.contains("a request open at an interrupt was withdrawn") == true, "\(report)")
             #expect(api.requests.items.contains { $0.userTexts.last == Self.failingPrompt })
         }
     }

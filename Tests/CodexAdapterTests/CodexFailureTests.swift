@@ -134,23 +134,6 @@ extension CodexCLITests {
                 #expect(bed.api.requests.items.isEmpty)
             }
         }
-
-        @Test("Under approvalPolicy untrusted a command is declined (nobody can be asked yet); the turn goes on")
-        func declinedApproval() async throws {
-            try await CodexTestbed.run { bed in
-                bed.api.enqueue(.shell("touch made-by-tool", callId: "call_touch"), .text("It was refused."))
-                let manager = try bed.manager(settings: bed.settings(["approvalPolicy": .string("untrusted")]))
-                let session = try await bed.open(manager)
-                let messages = try await bed.turn(manager, session, "Make a file")
-                let notice = try #require(messages.first { $0.type == .system && $0.content.hasPrefix("Codex asked to run") })
-                #expect(notice.content.contains("touch made-by-tool") && notice.content.contains("'untrusted'"), "\(notice.content)")
-                let result = try #require(messages.first { $0.type == .toolResult && $0.toolId == "call_touch" })
-                #expect(result.extra["isError"] == .bool(true) && result.extra["status"] == .string("declined"), "\(result)")
-                #expect(!FileManager.default.fileExists(atPath: bed.project + "/made-by-tool"))
-                #expect(CodexTestbed.assistantText(messages) == "It was refused.")
-                #expect(bed.api.requests.items.count == 2)
-            }
-        }
     }
 
     /// Container mode through a fake `docker` that runs the inner command locally.

@@ -57,6 +57,41 @@ struct CodexServerRequestsTests {
         #expect(notices.items == ["Codex asked to run `rm x`; declined, because approvals do not reach users yet (approvalPolicy 'untrusted')."])
     }
 
+    @Test("An approval becomes a decision request; the decisions map to accept, acceptForSession, decline")
+    func askingDecider() async throws {
+        let request = CodexApprovalRequest(kind: .command, requestId: .int(4), itemId: "call_9", command: "/bin/bash -lc 'touch x'", cwd: "/p",
+                                           changes: nil, reason: nil, availableDecisions: ["accept", "cancel"])
+        let shown = CodexServerRequests.decisionRequest(request, process: 2)
+        #expect(shown.id == "codex-2-4" && shown.toolName == "Bash" && shown.toolId == "call_9")
+        #expect(shown.summary == "/bin/bash -lc 'touch x'" && shown.subject == "/bin/bash -lc 'touch x'")
+        #expect(shown.options == ["allow", "deny"], "acceptForSession was not offered")
+        #expect(shown.input == .object(["command": .string("/bin/bash -lc 'touch x'"), "cwd": .string("/p")]))
+        var patch = request
+        patch.kind = .fileChange
+        patch.availableDecisions = []
+        patch.changes = .array([.object(["path": .string("/p/a.txt"), "kind": .object(["type": .string("add")])])])
+        let edit = CodexServerRequests.decisionRequest(patch, process: 1)
+        #expect(edit.toolName == "Edit" && edit.summary == "/p/a.txt" && edit.subject == "/p/a.txt")
+        #expect(edit.options == ["allow", "allow_session", "deny"])
+
+        for (decision, expected) in [("allow", CodexApprovalDecision.accept), ("allow_session", .acceptForSession), ("deny", .decline)] {
+            let channel = AdapterEventChannel()
+            let decider = CodexServerRequests.askingDecider(channel: channel, process: 1) { _ in .cancel }
+            let answer = Task { await decider(request) }
+            var events = channel.events.makeAsyncIterator()
+            guard case .decisionRequested(let asked)? = await events.next() else {
+                Issue.record("nothing was asked")
+                return
+            }
+            try channel.answer(DecisionAnswer(id: asked.id, decision: decision))
+            #expect(await answer.value == expected)
+        }
+        // A host that answers no decisions: the fallback decides, nothing is asked.
+        let silent = AdapterEventChannel()
+        silent.hostAnswersDecisions = false
+        #expect(await CodexServerRequests.askingDecider(channel: silent, process: 1) { _ in .accept }(request) == .accept)
+    }
+
     @Test("Requests that are no approvals get the well-formed refusal of their method", arguments: [
         ("item/tool/requestUserInput", #"{"answers":{}}"#),
         ("item/tool/call", #"{"contentItems":[{"text":"unsupported","type":"inputText"}],"success":false}"#),

@@ -5,11 +5,11 @@ import SwitchboardProcess
 
 @Suite("Codex settings")
 struct CodexSettingsTests {
-    @Test("Defaults: codex on PATH, approvals never, workspace-write sandbox, 5 s graces")
+    @Test("Defaults: codex on PATH, approvals on-request, workspace-write sandbox, 5 s graces")
     func defaults() throws {
         let settings = try CodexSettings(json: .object([:]))
         #expect(settings.binary == "codex")
-        #expect(settings.approvalPolicy == "never")
+        #expect(settings.approvalPolicy == "on-request")
         #expect(settings.sandbox == "workspace-write")
         #expect(settings.interruptGraceMilliseconds == 5000 && settings.shutdownGraceMilliseconds == 5000)
         #expect(settings.requestTimeoutMilliseconds == 60_000)
@@ -87,7 +87,7 @@ struct CodexLaunchTests {
     @Test("The thread parameters: approval policy, sandbox, directory and model, never a model provider")
     func threadParams() {
         let params = CodexProtocol.threadParams(settings: CodexSettings(), directory: "/src", model: "gpt-5.5")
-        #expect(params == ["approvalPolicy": .string("never"), "sandbox": .string("workspace-write"), "cwd": .string("/src"), "model": .string("gpt-5.5")])
+        #expect(params == ["approvalPolicy": .string("on-request"), "sandbox": .string("workspace-write"), "cwd": .string("/src"), "model": .string("gpt-5.5")])
     }
 
     @Test("Logged out only when credentials are needed, no account is there and no API key is in the environment")

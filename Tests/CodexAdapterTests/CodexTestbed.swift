@@ -65,16 +65,18 @@ struct CodexTestbed: Sendable {
         var settings: [String: JSONValue] = [
             "binary": .string(codex), "env": .object(env),
             "interruptGraceSeconds": .int(5), "shutdownGraceSeconds": .int(3),
+            // Nothing asks unless a test says so (the approval tests do).
+            "approvalPolicy": .string("never"),
         ]
         for (key, value) in extra { settings[key] = value }
         return .object(settings)
     }
 
-    /// A manager whose `codex` agent type is the plugin with `settings`.
-    func manager(settings: JSONValue? = nil) throws -> SessionManager {
+    /// A manager whose `codex` agent type is the plugin with `settings`, under `approvals`.
+    func manager(settings: JSONValue? = nil, approvals: ApprovalPolicy = ApprovalPolicy()) throws -> SessionManager {
         let registry = AgentRegistry()
         try registry.register(plugin: plugin, settings: settings ?? self.settings())
-        let manager = SessionManager(registry: registry, store: store)
+        let manager = SessionManager(registry: registry, store: store, configuration: .init(approvals: approvals))
         managers.list.withLock { $0.append(manager) }
         return manager
     }
