@@ -3,12 +3,15 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "clientQueueLimit", "containerPrefix", "messageBufferBytes",
-        "messageBufferSize", "pluginDirectories", "server", "stateDirectory",
+        "agents", "allowHostWorkspace", "clientQueueLimit", "containerPrefix", "maxLiveSessions", "messageBufferBytes",
+        "messageBufferSize", "pluginDirectories", "server", "sessionIdleMinutes", "stateDirectory",
     ]
 
     /// The keys of the `server` object.
-    public static let serverKeys: [String] = ["allowedOrigins", "defaultAgent", "host", "port", "token"]
+    public static let serverKeys: [String] = [
+        "allowedOrigins", "defaultAgent", "headerTimeoutSeconds", "host", "idleTimeoutSeconds", "maxConnections",
+        "maxHeaderBytes", "pingIntervalSeconds", "port", "token",
+    ]
 
     /// The largest `messageBufferSize`.
     public static let maximumMessageBufferSize = 1_000_000
@@ -165,6 +168,7 @@ extension SwitchboardConfig {
                 issue("server", "must be an object, not \(value.kindDescription)")
             }
         }
+        parseLimits(object, into: &config, issue: issue)
         if let value = object["agents"] {
             if let agents = value.objectValue {
                 for type in agents.keys.sorted() {
