@@ -82,6 +82,11 @@ public protocol SessionStore: Sendable {
 
     /// Removes a record; removing an unknown id does nothing.
     func delete(_ id: String) async throws
+
+    /// Whether writes are still kept; a store whose file can vanish or be replaced under it
+    /// reports that here (and refuses writes with ``SessionStoreError/Code/unavailable``).
+    /// The default is ``SessionStoreHealth/healthy``.
+    func health() async -> SessionStoreHealth
 }
 
 /// The domain of ``SessionStoreError``: failures of a session store.
