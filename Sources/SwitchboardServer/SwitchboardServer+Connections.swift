@@ -37,12 +37,12 @@ extension SwitchboardServer {
         }
     }
 
-    /// Puts an ``AcceptBackoffHandler`` first in the listening socket's pipeline.
+    /// Puts an ``AcceptPauseHandler`` first in the listening socket's pipeline.
     static func guardAccepts(of channel: any Channel, connections: ConnectionGuard, logger: Logger) async {
         do {
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(
-                    AcceptBackoffHandler(registry: connections, logger: logger), position: .first
+                    AcceptPauseHandler(registry: connections, logger: logger), position: .first
                 )
             }.get()
         } catch {

@@ -19,7 +19,7 @@ public struct ConnectionLimits: Sendable, Hashable {
     public init() {}
 
     /// The accepted range of each key, by its name inside `server`.
-    static let ranges: [(key: String, range: ClosedRange<Int>, path: WritableKeyPath<ConnectionLimits, Int> & Sendable)] = [
+    static let ranges: [(key: String, range: ClosedRange<Int>, path: any WritableKeyPath<ConnectionLimits, Int> & Sendable)] = [
         ("maxConnections", 1...65536, \.maxConnections),
         ("headerTimeoutSeconds", 1...300, \.headerTimeoutSeconds),
         ("idleTimeoutSeconds", 1...3600, \.idleTimeoutSeconds),

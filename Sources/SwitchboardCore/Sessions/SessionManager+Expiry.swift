@@ -40,13 +40,13 @@ extension SessionManager {
         guard let timeout = configuration.sessionIdleTimeout else { return [] }
         let limit = Self.milliseconds(timeout)
         let expired = sessions.values
-            .filter { isIdle($0) && now.subtractingReportingOverflow(idleSince($0)).partialValue >= limit }
+            .filter { isIdle($0) && Self.elapsed(from: idleSince($0), to: now, atLeast: limit) }
             .map(\.info.id)
             .sorted()
         for id in expired {
             // Disposing suspends: a client may have attached or a turn started meanwhile.
             guard let session = sessions[id], isIdle(session) else { continue }
-            logger.info("session expired", metadata: ["session": "\(id)", "idleMs": "\(now.subtractingReportingOverflow(idleSince(session)).partialValue)"])
+            logger.info("session expired", metadata: ["session": "\(id)", "idleSince": "\(idleSince(session))"])
             await dispose(id)
         }
         return expired.filter { sessions[$0] == nil }
@@ -66,6 +66,12 @@ extension SessionManager {
             }
             await expireIdleSessions()
         }
+    }
+
+    /// Whether at least `limit` ms lie between `start` and `end`, without overflowing.
+    static func elapsed(from start: Int64, to end: Int64, atLeast limit: Int64) -> Bool {
+        let (difference, overflow) = end.subtractingReportingOverflow(start)
+        return overflow ? end > start : difference >= limit
     }
 
     /// A duration in whole milliseconds, saturating at `Int64.max`.

@@ -73,6 +73,14 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed { upgraderWaiting = false }
+        // Graceful shutdown: Hummingbird closes idle keep-alive connections; one that has not
+        // sent a request yet is closed here, or shutdown would wait for its header timeout.
+        if event is ChannelShouldQuiesceEvent, case .awaitingHead = state {
+            timer?.cancel()
+            timer = nil
+            state = .closing
+            ConnectionGuard.closeQuietly(context.channel)
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

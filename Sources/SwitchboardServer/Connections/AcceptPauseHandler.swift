@@ -14,9 +14,13 @@ import Musl
 /// frees a descriptor. The pause starts at ``minimumPause`` and doubles, up to
 /// ``maximumPause``, while accepting keeps failing; an accepted connection resets it.
 ///
+/// NIO's own `AcceptBackoffHandler`, which the bootstrap installs, only delays the *next*
+/// read request; the read pending when accept failed keeps the socket registered, so the
+/// loop spins anyway. Turning auto-read off is what takes the socket out of the poll set.
+///
 /// It also keeps these errors, and `ECONNABORTED` (a client that gave up before it was
-/// accepted), from the rest of the pipeline, where they would end the server's accept loop.
-final class AcceptBackoffHandler: ChannelInboundHandler {
+/// accepted), from the rest of the pipeline.
+final class AcceptPauseHandler: ChannelInboundHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
@@ -25,7 +29,7 @@ final class AcceptBackoffHandler: ChannelInboundHandler {
 
     private let registry: ConnectionGuard?
     private let logger: Logger
-    private var pause = AcceptBackoffHandler.minimumPause
+    private var pause = AcceptPauseHandler.minimumPause
     private var paused = false
     /// How many accepts failed since the last one that worked.
     private(set) var failures = 0
@@ -76,4 +80,4 @@ final class AcceptBackoffHandler: ChannelInboundHandler {
 }
 
 @available(*, unavailable)
-extension AcceptBackoffHandler: Sendable {}
+extension AcceptPauseHandler: Sendable {}
