@@ -1,6 +1,7 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
 //     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick]
+//     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
 
@@ -43,6 +44,13 @@ let pluginDirectory: String = {
     if let i = arguments.firstIndex(of: "--plugin-dir"), i + 1 < arguments.count { return arguments[i + 1] }
     return FilePaths.executableDirectory()
 }()
+
+// `--connections N` runs only the connection-churn figures (section 9).
+if let i = arguments.firstIndex(of: "--connections"), i + 1 < arguments.count, let count = Int(arguments[i + 1]),
+   (1...1_000_000).contains(count) {
+    try await runConnectionChurn(count: count)
+    exit(0)
+}
 
 print("Switchboard plugin-boundary benchmarks (\(quick ? "quick" : "full") run)")
 #if DEBUG

@@ -25,7 +25,7 @@ final class StoreHealthWatch: Sendable {
         }
         if now != previous {
             if let problem = now.problem {
-                logger.error("session store unusable: \(InputRules.escaped(problem, limit: 400))")
+                logger.error("session store unusable: \(problem)")
             } else {
                 logger.notice("session store usable again")
             }

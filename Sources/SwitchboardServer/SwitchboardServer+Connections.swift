@@ -22,8 +22,7 @@ extension SwitchboardServer {
                 // ones with an error frame instead of dropping the connection.
                 maxFrameSize: configuration.maxMessageBytes * 4,
                 // A peer that has not answered a ping by the next one is closed (1001).
-                autoPing: .enabled(timePeriod: .seconds(limits.pingIntervalSeconds)),
-                closeTimeout: .seconds(limits.pingIntervalSeconds)
+                autoPing: .enabled(timePeriod: .seconds(limits.pingIntervalSeconds))
             )
         )
         let logger = self.logger
