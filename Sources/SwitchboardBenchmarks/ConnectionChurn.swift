@@ -3,9 +3,7 @@ import Logging
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardServer
-#if canImport(Glibc)
-import Glibc
-#endif
+import SwitchboardTesting
 
 /// Anonymous resident memory of this process in KiB (`RssAnon` in /proc/self/status).
 func anonymousResidentKiB() -> Int {
@@ -16,52 +14,18 @@ func anonymousResidentKiB() -> Int {
 }
 
 /// One live-chat WebSocket, opened and closed cleanly over a plain socket: upgrade, wait for
-/// the `connected` frame, send a close frame, wait for the server to close. Every read waits
-/// at most 10 seconds.
+/// the `connected` frame, send a close frame, wait for the server to close. Every wait ends
+/// after 10 seconds.
 func churnOnce(port: Int, token: String) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return false }
-    func send(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
-    }
+    guard let connection = try? LoopbackConnection(port: port) else { return false }
     let upgrade = "GET /v1/live/churn?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    guard send(Array(upgrade.utf8)) else { return false }
-    var received: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    let marker = Array(#""type":"connected""#.utf8)
-    while !received.contains(marker) {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return false }
-        received += chunk[0..<n]
-    }
+    guard connection.send(upgrade),
+          connection.waitFor(within: .seconds(10), { String(decoding: $0, as: UTF8.self).contains(#""type":"connected""#) })
+    else { return false }
     // A masked close frame with code 1000.
     let mask: [UInt8] = [1, 2, 3, 4]
-    guard send([0x88, 0x82] + mask + [0x03 ^ 1, 0xE8 ^ 2]) else { return false }
-    while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n == 0 { return true }
-        if n < 0 { return false }
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func contains(_ needle: [UInt8]) -> Bool {
-        guard needle.count <= count else { return false }
-        for start in 0...(count - needle.count) where self[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        return false
-    }
+    return connection.send([0x88, 0x82] + mask + [0x03 ^ 1, 0xE8 ^ 2]) && connection.waitForClose(within: .seconds(10))
 }
 
 /// `--connections N`: N WebSocket connect/close cycles against an in-process daemon, with the
