@@ -125,6 +125,11 @@ let package = Package(
                 "SwitchboardAdapterAPI",
                 "SwitchboardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,10 +141,13 @@ let package = Package(
                 "SwitchboardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -251,6 +259,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardServer",
                 "SwitchboardTesting",
+                "SwitchboardAgentTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -265,6 +274,7 @@ let package = Package(
             dependencies: [
                 "ClaudeAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
                 "SwitchboardTesting", "SwitchboardAgentTesting",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -277,7 +287,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardCore", "SwitchboardAdapterAPI"],
+            dependencies: [
+                "SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardCore", "SwitchboardAdapterAPI",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

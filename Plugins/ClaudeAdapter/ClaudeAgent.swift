@@ -24,6 +24,9 @@ import Glibc
 ///   what it last wrote to stderr; the next message starts a new process with `--resume`.
 /// - Dispose closes stdin, waits, sends SIGTERM, waits, sends SIGKILL (to the group), and
 ///   returns once the process has been reaped.
+/// - Permission prompts (`--permission-prompt-tool=stdio`, unless `askPermissions` is off)
+///   become decision requests through the channel (``ClaudePermissions``); each answer, or
+///   the withdrawal at an interrupt, is written back as the CLI's `control_response`.
 ///
 /// Turns, interrupt and dispose bookkeeping come from the SDK's ``TurnRunner``; processes
 /// from ``AgentProcess``.
@@ -39,8 +42,29 @@ final class ClaudeAgent: ChannelBackedAdapter {
         /// exit once the process was reaped.
         private let turn = Mutex<(end: OneShot<TurnOutcome>?, exit: ProcessExit?)>((nil, nil))
         private let processBox = Mutex<AgentProcess?>(nil)
+        /// The permission prompts being asked, each waiting for its answer.
+        private let asks = Mutex<[String: Task<Void, Never>]>([:])
 
         init(model: String?) { self.model = model }
+
+        /// Runs `body` (an ask and the answer it writes) on a task of this process's.
+        func ask(_ id: String, _ body: @escaping @Sendable () async -> Void) {
+            asks.withLock { tasks in
+                tasks[id] = Task { [weak self] in
+                    await body()
+                    _ = self?.asks.withLock { $0.removeValue(forKey: id) }
+                }
+            }
+        }
+
+        /// Stops every ask still waiting (their requests are withdrawn).
+        func cancelAsks() {
+            let tasks = asks.withLock { t in
+                defer { t = [:] }
+                return Array(t.values)
+            }
+            for task in tasks { task.cancel() }
+        }
 
         var process: AgentProcess? {
             get { processBox.withLock { $0 } }
@@ -228,12 +252,24 @@ final class ClaudeAgent: ChannelBackedAdapter {
                 running.endTurn(result.isError ? .error(result.message) : .done(result.message))
             case .controlResponse:
                 break  // the turn's end (or the escalation) is what counts
+            case .controlRequest(let id, let request):
+                guard let ask = ClaudePermissions.decisionRequest(id: id, request) else {
+                    running.process?.write(ClaudePermissions.refusal(requestId: id, subtype: request["subtype"]?.stringValue ?? "unknown"))
+                    continue
+                }
+                running.ask(id) { [eventChannel] in
+                    let answer = await eventChannel.ask(ask)
+                    running.process?.write(ClaudePermissions.response(requestId: id, request: request, answer: answer))
+                }
+            case .controlCancel(let id):
+                eventChannel.withdraw(id, reason: .agent)
             }
         }
     }
 
     /// `running` was reaped.
     private func exited(_ running: Running, _ exit: ProcessExit) {
+        running.cancelAsks()
         let wasCurrent = state.withLock { s -> Bool in
             guard s.current === running else { return false }
             s.current = nil

@@ -20,6 +20,7 @@ enum ClaudeLaunch {
         if let resume, !resume.isEmpty { args.append("--resume=\(resume)") }
         if let mode = settings.permissionMode { args.append("--permission-mode=\(mode)") }
         if settings.dangerouslySkipPermissions { args.append("--dangerously-skip-permissions") }
+        if settings.usesPermissionPrompts { args.append("--permission-prompt-tool=stdio") }
         args.append(contentsOf: settings.extraArgs)
         return args
     }

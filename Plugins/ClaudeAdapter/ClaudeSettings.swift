@@ -12,6 +12,11 @@ struct ClaudeSettings: Sendable, Hashable {
     var permissionMode: String?
     /// Adds `--dangerously-skip-permissions`.
     var dangerouslySkipPermissions = false
+    /// Asks Switchboard's clients when a tool needs permission (and the person when the
+    /// model asks a question): runs the CLI with `--permission-prompt-tool=stdio` and answers
+    /// its `can_use_tool` requests with their decision. Off: the CLI refuses such tools
+    /// itself (`… needs approval`). Key `askPermissions`, default on.
+    var askPermissions = true
     /// Sets `IS_SANDBOX=1` for the CLI, which lets it run as root with
     /// `--dangerously-skip-permissions` (it refuses otherwise). Say so explicitly: it tells
     /// the CLI that the machine is a disposable sandbox.
@@ -39,7 +44,7 @@ struct ClaudeSettings: Sendable, Hashable {
 
     /// The keys the settings object may have.
     static let knownKeys: [String] = [
-        "binary", "containerBinary", "containerUser", "containerWorkdir", "dangerouslySkipPermissions",
+        "askPermissions", "binary", "containerBinary", "containerUser", "containerWorkdir", "dangerouslySkipPermissions",
         "docker", "env", "extraArgs", "interruptGraceSeconds", "isSandbox", "permissionMode", "shutdownGraceSeconds",
     ]
 
@@ -51,7 +56,7 @@ struct ClaudeSettings: Sendable, Hashable {
     /// Flags the adapter sets itself; `extraArgs` may not repeat them.
     static let managedFlags: [String] = [
         "-p", "--print", "--input-format", "--output-format", "--verbose", "--include-partial-messages",
-        "--model", "--resume", "-r", "--continue", "-c", "--session-id",
+        "--model", "--resume", "-r", "--continue", "-c", "--session-id", "--permission-prompt-tool",
     ]
 
     init() {}
@@ -68,6 +73,7 @@ struct ClaudeSettings: Sendable, Hashable {
             permissionMode = mode
         }
         dangerouslySkipPermissions = try r.bool("dangerouslySkipPermissions") ?? dangerouslySkipPermissions
+        askPermissions = try r.bool("askPermissions") ?? askPermissions
         isSandbox = try r.bool("isSandbox") ?? isSandbox
         extraArgs = try r.stringArray("extraArgs") ?? extraArgs
         for (index, arg) in extraArgs.enumerated() {
@@ -83,6 +89,12 @@ struct ClaudeSettings: Sendable, Hashable {
         containerWorkdir = try r.path("containerWorkdir") ?? containerWorkdir
         if let grace = try r.seconds("interruptGraceSeconds", in: 0...600) { interruptGraceMilliseconds = Self.milliseconds(grace) }
         if let grace = try r.seconds("shutdownGraceSeconds", in: 0...600) { shutdownGraceMilliseconds = Self.milliseconds(grace) }
+    }
+
+    /// Whether the CLI is run with `--permission-prompt-tool=stdio`: when asked for, and
+    /// unless permissions are skipped altogether (then nothing would ask).
+    var usesPermissionPrompts: Bool {
+        askPermissions && !dangerouslySkipPermissions && permissionMode != "bypassPermissions"
     }
 
     /// A duration in whole milliseconds, rounded to the nearest (`0.3` seconds, read as a

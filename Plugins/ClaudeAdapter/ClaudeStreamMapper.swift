@@ -10,6 +10,11 @@ enum ClaudeStreamEvent: Sendable, Equatable {
     case result(ClaudeTurnResult)
     /// The answer to a control request the adapter wrote (e.g. an interrupt).
     case controlResponse(requestId: String, error: String?)
+    /// A request from the CLI (`can_use_tool` when a tool needs permission); it waits for
+    /// a `control_response` with the same `request_id`.
+    case controlRequest(requestId: String, request: [String: JSONValue])
+    /// The CLI no longer waits for the answer to one of its requests.
+    case controlCancel(requestId: String)
 }
 
 /// The `result` line that ends each turn.
@@ -73,6 +78,8 @@ struct ClaudeTurnResult: Sendable, Equatable {
 ///   JSON); text blocks → only the part not already streamed.
 /// - `user` lines: `tool_result` blocks → `tool_result` (`toolId`, text, extra `isError`).
 /// - `result` → ``ClaudeStreamEvent/result(_:)``.
+/// - `control_request` / `control_cancel_request` → ``ClaudeStreamEvent/controlRequest(requestId:request:)``
+///   / ``ClaudeStreamEvent/controlCancel(requestId:)`` (the adapter answers them).
 /// - Lines that are not JSON objects, or of an unknown type, are skipped and counted.
 struct ClaudeStreamMapper: Sendable {
     /// Lines skipped because they were not JSON objects with a `type`, or of an unknown type.
@@ -95,8 +102,8 @@ struct ClaudeStreamMapper: Sendable {
 
     /// Types the CLI writes that carry nothing for clients; skipped without counting.
     static let ignoredTypes: Set<String> = [
-        "keep_alive", "rate_limit_event", "tool_progress", "auth_status", "control_request",
-        "control_cancel_request", "streamlined_text", "streamlined_tool_use_summary",
+        "keep_alive", "rate_limit_event", "tool_progress", "auth_status",
+        "streamlined_text", "streamlined_tool_use_summary",
     ]
 
     init() {}
@@ -116,6 +123,15 @@ struct ClaudeStreamMapper: Sendable {
         case "system": return system(object)
         case "result": return result(object)
         case "control_response": return controlResponse(object)
+        case "control_request":
+            guard let id = object["request_id"]?.stringValue, let request = object["request"]?.objectValue else {
+                skippedLineCount += 1
+                return []
+            }
+            return [.controlRequest(requestId: id, request: request)]
+        case "control_cancel_request":
+            guard let id = object["request_id"]?.stringValue else { return [] }
+            return [.controlCancel(requestId: id)]
         default:
             if !Self.ignoredTypes.contains(type) { skippedLineCount += 1 }
             return []

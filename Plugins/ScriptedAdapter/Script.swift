@@ -5,7 +5,9 @@ import SwitchboardAdapterAPI
 /// A script file is JSONL, one turn per line (blank lines and lines starting with `#` are
 /// skipped). Each turn is an object with any of:
 /// - `messages`: chat messages to emit, in order; each has `type`, `content`, optional
-///   `messageId`, `toolName`, `toolId`, any extra fields, and `delayMs` to wait before it;
+///   `messageId`, `toolName`, `toolId`, any extra fields, and `delayMs` to wait before it.
+///   An element `{"ask": {…}}` instead asks for a decision and waits for the answer (see
+///   ``Script/Ask``);
 /// - `echo`: `true` to answer with the user's own text as an `assistant` message;
 /// - `agentSessionId`: the agent session id to report at the start of the turn;
 /// - `fail`: a reason; the turn ends with that error and status `error`;
@@ -16,7 +18,22 @@ import SwitchboardAdapterAPI
 struct Script: Sendable {
     struct Step: Sendable {
         var delayMilliseconds: Int
-        var message: ChatMessage
+        var message: ChatMessage?
+        var ask: Ask?
+    }
+
+    /// A decision request in a turn:
+    /// `{"ask": {"toolName": "Bash", "input": {"command": "touch x"}, "summary": "touch x",
+    /// "options": ["allow", "deny"], "then": {"allow": [messages…], "deny": [messages…]}}}`.
+    /// Optional: `kind` (`permission` or `question`, with `questions`), `id` (default
+    /// `ask-<n>`), `toolId`, `subject` (default: the input's `command`, `file_path` or
+    /// `path`). When the answer comes, the messages under `then.<decision>` play; without
+    /// them a `tool_result` says the decision (`allow`, `deny: <message>`, or the answers as
+    /// JSON). A request withdrawn by an interrupt ends the turn `interrupted`.
+    struct Ask: Sendable {
+        var request: DecisionRequest
+        var explicitID: Bool
+        var reactions: [String: [Step]]
     }
 
     struct Turn: Sendable {
@@ -101,6 +118,11 @@ extension Script.Step {
         guard var object = json.objectValue else {
             throw Script.Turn.Invalid(description: "messages[\(index)] must be an object")
         }
+        if let ask = object["ask"] {
+            guard object.count == 1 else { throw Script.Turn.Invalid(description: "messages[\(index)]: an 'ask' element has no other keys") }
+            self.init(delayMilliseconds: 0, message: nil, ask: try Script.Ask(json: ask, at: "messages[\(index)].ask"))
+            return
+        }
         var delay = 0
         if let value = object.removeValue(forKey: "delayMs") {
             guard let ms = value.intValue, ms >= 0 else {
@@ -108,11 +130,46 @@ extension Script.Step {
             }
             delay = ms
         }
+        let message: ChatMessage
         do {
             message = try ChatMessage(jsonText: JSONValue.object(object).jsonText)
         } catch {
             throw Script.Turn.Invalid(description: "messages[\(index)]: \(error.reason)")
         }
-        delayMilliseconds = delay
+        self.init(delayMilliseconds: delay, message: message, ask: nil)
+    }
+}
+
+extension Script.Ask {
+    init(json: JSONValue, at path: String) throws {
+        guard var object = json.objectValue else { throw Script.Turn.Invalid(description: "\(path) must be an object") }
+        var reactions: [String: [Script.Step]] = [:]
+        if let then = object.removeValue(forKey: "then") {
+            guard let map = then.objectValue else { throw Script.Turn.Invalid(description: "\(path).then must be an object: decision → messages") }
+            for (decision, list) in map {
+                guard let items = list.arrayValue else { throw Script.Turn.Invalid(description: "\(path).then.\(decision) must be an array of messages") }
+                reactions[decision] = try items.enumerated().map { index, item in try Script.Step(json: item, index: index) }
+            }
+        }
+        let explicitID = object["id"] != nil
+        if object["id"] == nil { object["id"] = .string("ask") }
+        if object["options"] == nil {
+            let isQuestion = object["kind"]?.stringValue == DecisionRequest.Kind.question.rawValue
+            object["options"] = .array((isQuestion ? [Decision.answer, Decision.deny] : [Decision.allow, Decision.deny]).map(JSONValue.string))
+        }
+        var request: DecisionRequest
+        do {
+            request = try DecisionRequest(json: .object(object))
+        } catch {
+            throw Script.Turn.Invalid(description: "\(path): \(error.reason)")
+        }
+        if request.subject == nil {
+            request.subject = request.input["command"]?.stringValue ?? request.input["file_path"]?.stringValue ?? request.input["path"]?.stringValue
+        }
+        if request.summary.isEmpty { request.summary = request.subject ?? request.toolName }
+        if let problem = request.problem {
+            throw Script.Turn.Invalid(description: "\(path): \(problem)")
+        }
+        self.init(request: request, explicitID: explicitID, reactions: reactions)
     }
 }

@@ -22,6 +22,7 @@ final class ScriptedAgent: ChannelBackedAdapter {
         var script: Script
         var nextTurn = 0
         var model: String?
+        var asks = 0
     }
 
     let eventChannel = AdapterEventChannel()
@@ -78,22 +79,15 @@ final class ScriptedAgent: ChannelBackedAdapter {
                 return (turn, s.nextTurn + 1, turns.count, s.model)
             }
             guard let turn else { return .failed("The script has no turn \(number) (it has \(total)).") }
-            return await Self.play(turn, userText: text, model: model, channel: eventChannel)
+            return await play(turn, userText: text, model: model)
         }
     }
 
     /// Plays one turn's steps; returns how it ended (``TurnOutcome/stopped`` when cancelled).
-    private static func play(_ turn: Script.Turn, userText: String, model: String?, channel: AdapterEventChannel) async -> TurnOutcome {
+    private func play(_ turn: Script.Turn, userText: String, model: String?) async -> TurnOutcome {
+        let channel = eventChannel
         if let id = turn.agentSessionId { channel.setAgentSessionId(id) }
-        for step in turn.steps {
-            if step.delayMilliseconds > 0 {
-                do { try await Task.sleep(for: .milliseconds(step.delayMilliseconds)) } catch { return .stopped }
-            }
-            if Task.isCancelled { return .stopped }
-            var message = step.message
-            message.timestamp = Timestamp.now()
-            channel.emit(message)
-        }
+        if await play(turn.steps) == false { return .stopped }
         if turn.echo {
             channel.emit(ChatMessage(type: .assistant, content: userText, messageId: "echo-\(Timestamp.epochMilliseconds())"))
         }
@@ -106,6 +100,43 @@ final class ScriptedAgent: ChannelBackedAdapter {
         if Task.isCancelled { return .stopped }
         if let failure = turn.failure { return .failed(failure) }
         return .done(model: model)
+    }
+
+    /// Plays steps, asking where they ask; false when the turn was stopped meanwhile.
+    private func play(_ steps: [Script.Step]) async -> Bool {
+        for step in steps {
+            if step.delayMilliseconds > 0 {
+                do { try await Task.sleep(for: .milliseconds(step.delayMilliseconds)) } catch { return false }
+            }
+            if Task.isCancelled { return false }
+            if var message = step.message {
+                message.timestamp = Timestamp.now()
+                eventChannel.emit(message)
+            } else if let ask = step.ask {
+                var request = ask.request
+                if !ask.explicitID {
+                    request.id = state.withLock { s in
+                        s.asks += 1
+                        return "ask-\(s.asks)"
+                    }
+                }
+                guard let answer = await eventChannel.ask(request) else { return false }
+                if let reaction = ask.reactions[answer.decision] {
+                    if await play(reaction) == false { return false }
+                } else {
+                    eventChannel.emit(ChatMessage(type: .toolResult, content: Self.describe(answer), toolId: request.toolId,
+                                                  extra: ["isError": .bool(!answer.allows)]))
+                }
+            }
+        }
+        return true
+    }
+
+    /// `allow`, `deny: <message>`, or a question's answers as JSON.
+    static func describe(_ answer: DecisionAnswer) -> String {
+        if !answer.answers.isEmpty { return JSONValue.object(answer.answers.mapValues(JSONValue.string)).jsonText }
+        if let message = answer.message { return "\(answer.decision): \(message)" }
+        return answer.decision
     }
 
     func setModel(_ model: String) async throws {

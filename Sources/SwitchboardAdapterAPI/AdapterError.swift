@@ -19,6 +19,8 @@ extension ErrorCode where Domain == AdapterErrorDomain {
     public static var notImplemented: Self { Self("notImplemented") }
     /// The plugin broke the ABI contract (malformed JSON, a missing completion).
     public static var protocolViolation: Self { Self("protocolViolation") }
+    /// An answer named a decision request that is not open (answered, withdrawn, unknown).
+    public static var unknownRequest: Self { Self("unknownRequest") }
     /// Reported by a plugin across the C boundary without a code of its own.
     public static var plugin: Self { Self("plugin") }
 

@@ -12,6 +12,10 @@ public final class AdapterEventChannel: Sendable {
         var agentSessionId: String?
         var finished = false
         var sink: (@Sendable (AdapterEvent) -> Void)?
+        /// The open decision requests, by the adapter's id: each waits for its answer.
+        var asks: [String: OneShot<DecisionAnswer?>] = [:]
+        /// Whether anyone answers decision requests (a host that predates them does not).
+        var answered = true
     }
 
     /// The stream the adapter hands to its owner.
@@ -89,17 +93,51 @@ public final class AdapterEventChannel: Sendable {
         state.withLock { $0.sink = sink }
     }
 
+    /// The ids of the decision requests waiting for an answer.
+    public var openDecisionIDs: [String] { state.withLock { Array($0.asks.keys).sorted() } }
+
+    /// Whether the host answers decision requests: the plugin SDK sets it from the start
+    /// options' ``StartOptions/answersDecisions`` (`false` for a host that predates them,
+    /// which would reject an `ask` event). While `false`, ``ask(_:)`` returns `nil` at once.
+    public var hostAnswersDecisions: Bool {
+        get { state.withLock { $0.answered } }
+        set { state.withLock { $0.answered = newValue } }
+    }
+
+    /// Registers an open request and reports it; false when the id is open or finished.
+    func open(_ request: DecisionRequest, _ slot: OneShot<DecisionAnswer?>) -> Bool {
+        state.withLock { s in
+            guard !s.finished, s.answered, s.asks[request.id] == nil else { return false }
+            s.asks[request.id] = slot
+            send(.decisionRequested(request), in: s)
+            return true
+        }
+    }
+
+    /// Removes an open request; reports its withdrawal when `reason` is given.
+    func takeAsk(_ id: String, reporting reason: DecisionWithdrawal? = nil) -> OneShot<DecisionAnswer?>? {
+        state.withLock { s in
+            guard let slot = s.asks.removeValue(forKey: id) else { return nil }
+            if let reason, !s.finished { send(.decisionWithdrawn(id: id, reason: reason), in: s) }
+            return slot
+        }
+    }
+
     private func send(_ event: AdapterEvent, in state: State) {
         if let sink = state.sink { sink(event) } else { continuation.yield(event) }
     }
 
-    /// Ends the stream. Nothing is delivered afterwards.
+    /// Ends the stream. Nothing is delivered afterwards; open decision requests are
+    /// withdrawn (their ``ask(_:)`` returns `nil`) without a further event.
     public func finish() {
-        state.withLock { s in
-            guard !s.finished else { return }
+        let open = state.withLock { s -> [OneShot<DecisionAnswer?>] in
+            guard !s.finished else { return [] }
             s.finished = true
             continuation.finish()
+            defer { s.asks = [:] }
+            return Array(s.asks.values)
         }
+        for slot in open { slot.set(nil) }
     }
 }
 

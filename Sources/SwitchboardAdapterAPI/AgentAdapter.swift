@@ -23,6 +23,12 @@
 /// - **Errors are events or thrown errors, never crashes.** Malformed settings throw from
 ///   the factory; a failed start throws from ``start(_:)``; anything that goes wrong during
 ///   a turn (a process that died, a line it could not parse) is an event.
+/// - **Decisions are asked, not assumed.** An adapter whose agent needs a person's decision
+///   reports a ``DecisionRequest`` (``AdapterEventChannel/ask(_:)``) and waits; the host
+///   answers exactly once through ``answer(_:)``, or the adapter withdraws the request
+///   (interrupt, end of turn). An answer for a request that is not open throws
+///   ``AdapterError/Code/unknownRequest`` and changes nothing. Adapters that never ask keep
+///   the default, which refuses every answer.
 /// - **Dispose is final.** When ``dispose()`` returns, every process the adapter started has
 ///   been reaped, ``events`` has finished, and nothing more is emitted. Disposing twice is
 ///   harmless.
@@ -49,11 +55,22 @@ public protocol AgentAdapter: AnyObject, Sendable {
     /// Stops the agent and every process it started, and finishes ``events``.
     func dispose() async
 
+    /// Passes the host's answer to an open ``DecisionRequest`` to the agent.
+    /// - Throws: ``AdapterError`` `unknownRequest` when no request with that id is open.
+    func answer(_ answer: DecisionAnswer) async throws
+
     /// The agent's own session id, once it is known.
     var agentSessionId: String? { get async }
 
     /// The current status.
     var status: SessionStatus { get async }
+}
+
+extension AgentAdapter {
+    /// The default for adapters that never ask: every answer is refused.
+    public func answer(_ answer: DecisionAnswer) async throws {
+        throw AdapterError(.unknownRequest, "This adapter never asks for decisions, so it has no request '\(answer.id)'.")
+    }
 }
 
 /// Makes adapters of one agent type from the settings in the config file.

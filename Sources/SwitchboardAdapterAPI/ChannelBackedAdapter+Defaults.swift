@@ -9,4 +9,9 @@ extension ChannelBackedAdapter {
 
     /// The status the channel last reported.
     public var status: SessionStatus { eventChannel.status }
+
+    /// Passes the answer to the channel's waiting ``AdapterEventChannel/ask(_:)``.
+    public func answer(_ answer: DecisionAnswer) async throws {
+        try eventChannel.answer(answer)
+    }
 }

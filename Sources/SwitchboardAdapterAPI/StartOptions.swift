@@ -14,6 +14,10 @@ public struct StartOptions: Sendable, Hashable {
     public var isHost: Bool
     /// A directory the adapter may keep state in.
     public var stateDirectory: String?
+    /// Whether the host shows decision requests to people and answers them (a host that
+    /// predates decisions omits it). When `false`, ``AdapterEventChannel/ask(_:)`` returns
+    /// `nil` at once: nobody would answer. Key `answersDecisions` on the wire.
+    public var answersDecisions: Bool
 
     public init(
         workspaceName: String,
@@ -22,7 +26,8 @@ public struct StartOptions: Sendable, Hashable {
         model: String? = nil,
         projectPath: String? = nil,
         isHost: Bool = false,
-        stateDirectory: String? = nil
+        stateDirectory: String? = nil,
+        answersDecisions: Bool = true
     ) {
         self.workspaceName = workspaceName
         self.containerName = containerName
@@ -31,6 +36,7 @@ public struct StartOptions: Sendable, Hashable {
         self.projectPath = projectPath
         self.isHost = isHost
         self.stateDirectory = stateDirectory
+        self.answersDecisions = answersDecisions
     }
 }
 
@@ -42,6 +48,7 @@ extension StartOptions {
         w.appendString(workspaceName)
         w.appendRaw(",\"isHost\":")
         isHost ? w.appendRaw("true") : w.appendRaw("false")
+        if answersDecisions { w.appendRaw(",\"answersDecisions\":true") }
         for (key, value) in [
             ("containerName", containerName), ("agentSessionId", agentSessionId), ("model", model),
             ("projectPath", projectPath), ("stateDirectory", stateDirectory),
@@ -59,7 +66,8 @@ extension StartOptions {
     /// Parses the options object; unknown keys are ignored so hosts can add options.
     package init(jsonBytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
         var reader = JSONReader(jsonBytes)
-        var options = StartOptions(workspaceName: "")
+        // A host that does not say it answers decisions (one that predates them) does not.
+        var options = StartOptions(workspaceName: "", answersDecisions: false)
         var sawWorkspace = false
         try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
@@ -70,6 +78,7 @@ extension StartOptions {
             case "projectPath": options.projectPath = try r.readOptionalString()
             case "stateDirectory": options.stateDirectory = try r.readOptionalString()
             case "isHost": options.isHost = try r.readBool()
+            case "answersDecisions": options.answersDecisions = try r.consumeNull() ? false : r.readBool()
             default: try r.skipValue()
             }
         }

@@ -86,6 +86,12 @@ extension MockAnthropicAPI {
             texts(role: "user").filter { !$0.hasPrefix("<system-reminder>") }
         }
 
+        /// Whether the newest message carries a `tool_result`: the CLI is answering a tool call.
+        public var endsWithToolResult: Bool {
+            guard let last = messages.last, last["role"]?.stringValue == "user" else { return false }
+            return (last["content"]?.arrayValue ?? []).contains { $0["type"]?.stringValue == "tool_result" }
+        }
+
         /// The texts of the assistant's messages in the history, in order.
         public var assistantTexts: [String] { texts(role: "assistant") }
 

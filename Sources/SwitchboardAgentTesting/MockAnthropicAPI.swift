@@ -37,7 +37,7 @@ public final class MockAnthropicAPI: Sendable {
 
     private struct State {
         var queue: [Reply] = []
-        var rules: [(promptContains: String, reply: Reply)] = []
+        var rules: [(promptContains: String, reply: Reply, afterToolResult: Reply?)] = []
         var defaultReply = Reply.text("OK")
         var nextMessage = 1
     }
@@ -58,7 +58,14 @@ public final class MockAnthropicAPI: Sendable {
     /// — contains `text` with `reply`, ahead of the queue: for callers that cannot know the
     /// order of their requests (the conformance suite). The first matching rule wins.
     public func reply(_ reply: Reply, whenPromptContains text: String) {
-        state.withLock { $0.rules.append((text, reply)) }
+        state.withLock { $0.rules.append((text, reply, nil)) }
+    }
+
+    /// Like ``reply(_:whenPromptContains:)``, but a request that answers a tool call (its
+    /// newest message carries a `tool_result`) gets `afterToolResult`: a turn that calls a
+    /// tool once and then ends, however often it is asked for.
+    public func reply(_ reply: Reply, afterToolResult: Reply, whenPromptContains text: String) {
+        state.withLock { $0.rules.append((text, reply, afterToolResult)) }
     }
 
     /// The reply used when the queue is empty (a text `OK` unless changed).
@@ -128,6 +135,7 @@ public final class MockAnthropicAPI: Sendable {
         let (reply, number) = state.withLock { s -> (Reply, Int) in
             defer { s.nextMessage += 1 }
             if let prompt = recorded.userTexts.last, let rule = s.rules.first(where: { prompt.contains($0.promptContains) }) {
+                if let after = rule.afterToolResult, recorded.endsWithToolResult { return (after, s.nextMessage) }
                 return (rule.reply, s.nextMessage)
             }
             return (s.queue.isEmpty ? s.defaultReply : s.queue.removeFirst(), s.nextMessage)

@@ -28,6 +28,11 @@ actor NullStore: SessionStore {
     func list(workspace: String?) async throws -> [SessionRecord] { [] }
     func importSession(_ record: SessionRecord) async throws -> SessionRecord { record }
     func delete(_ id: String) async throws {}
+    func recordDecision(_ record: DecisionRecord) async throws {}
+    func closeDecision(_ record: DecisionRecord) async throws -> Bool { true }
+    func decision(_ id: String) async throws -> DecisionRecord? { nil }
+    func decisions(_ query: DecisionQuery) async throws -> [DecisionRecord] { [] }
+    func expirePendingDecisions(at time: Int64) async throws -> Int { 0 }
 }
 
 /// Counts frames per client and signals when every client has `target`.

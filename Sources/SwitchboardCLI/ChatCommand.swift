@@ -52,9 +52,29 @@ struct Chat: AsyncParsableCommand {
         }
         let printer = TerminalPrinter()
         let ended = AsyncStream<SessionStatus>.makeStream()
+        // A tool that needs permission, or a question, is asked here; answers come from stdin.
+        let decisions = TerminalDecisions(printer: printer, keepsEarlyLines: true) { requestId, reply in
+            do {
+                try await manager.answer(requestId, decision: reply.decision, message: reply.message, answers: reply.answers, from: "terminal")
+            } catch {
+                printer.note(Self.describe(error))
+            }
+        }
+        let lines = StandardInputLines.stream()
+        let reader = Task {
+            for await line in lines { _ = await decisions.take(line) }
+            await decisions.inputEnded()
+        }
+        defer { reader.cancel() }
         // Only what this turn produces: skip what the session already had.
         let lastSeq = await manager.messages(id).last?.seq
         _ = await manager.connect(id, client: SessionClient(send: { frame in
+            switch frame.decision {
+            case .requested(let pending)?: await decisions.requested(TerminalDecisions.Request(pending))
+            case .resolved(let resolution)?:
+                await decisions.resolved(resolution.requestId, how: "\(resolution.decision) by \(resolution.source)")
+            case nil: break
+            }
             if let end = printer.show(frame) { ended.continuation.yield(end) }
         }), resumeFrom: lastSeq ?? -1)
 
@@ -101,6 +121,11 @@ final class TerminalPrinter: Sendable {
 
     /// Prints one frame; returns the status when the turn has ended.
     func show(_ frame: SessionFrame) -> SessionStatus? {
+        if case .resolved(let resolution)? = frame.decision {
+            line(Self.resolutionLine(decision: resolution.decision, by: resolution.source.description, message: resolution.message))
+            return nil
+        }
+        if frame.decision != nil { return nil }  // the prompt shows it
         if let notice = frame.notice {
             switch notice {
             case .status(let status) where status != .running: return status
@@ -109,7 +134,12 @@ final class TerminalPrinter: Sendable {
             }
             return nil
         }
-        let m = frame.message
+        show(frame.message)
+        return nil
+    }
+
+    /// Prints one chat message.
+    func show(_ m: ChatMessage) {
         switch m.type {
         case .assistant:
             write(m.content, midLine: true)
@@ -127,10 +157,29 @@ final class TerminalPrinter: Sendable {
         case .user, .done:
             break
         }
-        return nil
+    }
+
+    /// `  ✓ allow (by client-2)`, `  ✗ deny (by rule #3): Never.`
+    static func resolutionLine(decision: String, by: String, message: String?) -> String {
+        let mark = [Decision.allow, Decision.allowSession, Decision.answer].contains(decision) ? "✓" : "✗"
+        return "  \(mark) \(decision) (by \(by))\(message.map { ": \($0)" } ?? "")"
     }
 
     func note(_ text: String) { line("[\(text)]", toError: true) }
+
+    /// Prints one line of its own.
+    func say(_ text: String) { line(text) }
+
+    /// Prints a question; on a terminal without a newline after it (the answer is typed on
+    /// the same line), else as a whole line (so a program reading the output sees it).
+    func prompt(_ text: String) {
+        if state.withLock({ $0 }) { write("\n", midLine: false) }
+        if isatty(STDOUT_FILENO) == 1 {
+            write(text, midLine: true)
+        } else {
+            write(text + "\n", midLine: false)
+        }
+    }
 
     func finish() {
         if state.withLock({ $0 }) { write("\n", midLine: false) }

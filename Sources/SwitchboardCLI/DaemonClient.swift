@@ -29,13 +29,17 @@ struct DaemonClient {
 
     /// Sends a request; returns the status and the JSON body (`.null` when empty).
     /// - Throws: ``Unreachable`` when nothing listens; ``CLIError`` with the daemon's message otherwise.
-    func request(_ method: HTTPMethod, _ path: String) async throws -> (status: Int, body: JSONValue) {
+    func request(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> (status: Int, body: JSONValue) {
         // The HTTP client retries refused connections until its deadline; a plain connect
         // answers "nobody listens" at once.
         guard Self.accepts(host: host, port: port) else { throw Unreachable() }
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.jsonText))
+        }
         let response: HTTPClientResponse
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
@@ -50,6 +54,12 @@ struct DaemonClient {
             throw CLIError(message)
         }
         return (Int(response.status.code), body)
+    }
+
+    /// The live-chat WebSocket URL of a workspace.
+    func liveURL(workspace: String) -> String {
+        let encoded = workspace.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "@._-"))) ?? workspace
+        return "ws://\(host.contains(":") ? "[\(host)]" : host):\(port)/v1/live/\(encoded)"
     }
 
     /// Whether something accepts TCP connections at `host:port` (2 s at most).

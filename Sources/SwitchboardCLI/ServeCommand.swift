@@ -60,8 +60,16 @@ struct Serve: AsyncParsableCommand {
             allowedOrigins: config.server.allowedOrigins
         )
         configuration.limits = Self.connectionLimits(config.server.limits, logger: logger)
+        let manager = runtime.makeManager(allowHostWorkspace: allowHost, logger: logger)
+        // Requests a previous run left waiting can no longer be answered: the audit log says so.
+        do {
+            let expired = try await manager.expireStaleDecisions()
+            if expired > 0 { logger.notice("marked \(expired) decision request(s) of the previous run as expired") }
+        } catch {
+            logger.error("could not expire the previous run's decision requests: \(error)")
+        }
         let server = SwitchboardServer(
-            manager: runtime.makeManager(allowHostWorkspace: allowHost, logger: logger),
+            manager: manager,
             store: runtime.store,
             catalog: runtime.catalog,
             configuration: configuration,

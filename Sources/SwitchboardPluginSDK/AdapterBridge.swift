@@ -70,6 +70,8 @@ final class AdapterBridge: Sendable {
         case .message(let message): .message(message, request: nil)
         case .status(let status, let id): .status(status, agentSessionId: id, request: nil)
         case .error(let text): .error(AdapterError(.plugin, text), request: nil)
+        case .decisionRequested(let ask): .ask(ask, request: nil)
+        case .decisionWithdrawn(let id, let reason): .withdraw(id: id, reason: reason, request: nil)
         }
     }
 

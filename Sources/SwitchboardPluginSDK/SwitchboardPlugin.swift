@@ -79,7 +79,8 @@ public enum SwitchboardPlugin {
                 interrupt: interruptThunk,
                 dispose: disposeThunk,
                 destroy: destroyThunk,
-                free_buffer: { free($0) }
+                free_buffer: { free($0) },
+                answer: answerThunk
             ))
             existing = Registration(descriptor: d, factory: factory)
             return UnsafeRawPointer(d)
@@ -154,6 +155,8 @@ private let startThunk: @convention(c) (OpaquePointer?, UInt64, UnsafePointer<CC
         b.sink.deliver(.failed(request: request, error: AdapterError(.protocolViolation, "start options are not valid: \(error)")))
         return SWITCHBOARD_OK
     }
+    // A host that predates decisions would reject an `ask` event: nobody to ask then.
+    (b.adapter as? any ChannelBackedAdapter)?.eventChannel.hostAnswersDecisions = options.answersDecisions
     return b.perform(request) { try await $0.start(options) }
 }
 
@@ -172,6 +175,21 @@ private let setModelThunk: @convention(c) (OpaquePointer?, UInt64, UnsafePointer
 private let interruptThunk: @convention(c) (OpaquePointer?, UInt64) -> Int32 = { handle, request in
     guard let b = bridge(handle) else { return SWITCHBOARD_ERR_INVALID_HANDLE }
     return b.perform(request) { try await $0.interrupt() }
+}
+
+private let answerThunk: @convention(c) (OpaquePointer?, UInt64, UnsafePointer<CChar>?, Int) -> Int32 = { handle, request, json, length in
+    guard let b = bridge(handle) else { return SWITCHBOARD_ERR_INVALID_HANDLE }
+    let answer: DecisionAnswer
+    do {
+        guard let json else { throw JSONError(offset: 0, reason: "no answer was given") }
+        answer = try UnsafeRawPointer(json).withMemoryRebound(to: UInt8.self, capacity: length) { p throws(JSONError) in
+            try DecisionAnswer(json: JSONValue(parsing: UnsafeBufferPointer(start: p, count: length)))
+        }
+    } catch {
+        b.sink.deliver(.failed(request: request, error: AdapterError(.protocolViolation, "the answer is not valid: \(error)")))
+        return SWITCHBOARD_OK
+    }
+    return b.perform(request) { try await $0.answer(answer) }
 }
 
 private let disposeThunk: @convention(c) (OpaquePointer?, UInt64) -> Int32 = { handle, request in

@@ -41,6 +41,10 @@ public enum TurnOutcome: Sendable, Hashable {
 ///   `interrupted`. Without a running turn it does nothing.
 /// - **Dispose** refuses new turns, stops the running one, runs the adapter's clean-up, and
 ///   finishes the event stream: nothing is emitted afterwards.
+/// - **Decision requests** the turn asked through the channel (``AdapterEventChannel/ask(_:)``)
+///   and that are still open are withdrawn: with reason `interrupt` when the turn is
+///   interrupted (before the agent is asked to stop, so it is not left waiting for an
+///   answer), `turn_end` when it ends, `dispose` at dispose.
 ///
 /// ```swift
 /// func sendMessage(_ text: String) async throws {
@@ -130,6 +134,7 @@ public final class TurnRunner: Sendable {
         }
         defer { turn.finished.set(()) }
         guard current else { return }
+        channel.withdrawAll(reason: turn.interruptRequested.load(ordering: .sequentiallyConsistent) ? .interrupt : .turnEnded)
         if turn.interruptRequested.load(ordering: .sequentiallyConsistent) {
             if case .done(let message) = outcome { channel.emit(message) }
             channel.setStatus(.interrupted)
@@ -157,6 +162,7 @@ public final class TurnRunner: Sendable {
         await control.withLock {
             guard let turn = state.withLock({ $0.turn }) else { return false }
             turn.interruptRequested.store(true, ordering: .sequentiallyConsistent)
+            channel.withdrawAll(reason: .interrupt)
             if let onInterrupt = turn.onInterrupt {
                 await onInterrupt()
                 if turn.finished.value == nil { turn.task.withLock { $0 }?.cancel() }
@@ -180,6 +186,7 @@ public final class TurnRunner: Sendable {
         await control.withLock {
             guard first else { return }
             let turn = state.withLock { $0.turn }
+            channel.withdrawAll(reason: .dispose)
             turn?.task.withLock { $0 }?.cancel()
             await cleanup()
             await turn?.task.withLock { $0 }?.value

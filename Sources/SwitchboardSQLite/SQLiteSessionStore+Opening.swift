@@ -28,6 +28,31 @@ extension SQLiteSessionStore {
                 CREATE INDEX sessions_by_workspace_activity ON sessions (workspace_name, last_activity DESC);
                 """)
         }
+        migrator.registerMigration("v2-decisions") { db in
+            try db.execute(sql: """
+                CREATE TABLE decisions (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    session_id TEXT NOT NULL,
+                    agent_type TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    tool_name TEXT NOT NULL,
+                    tool_id TEXT,
+                    summary TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    options TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    decision TEXT,
+                    decided_by TEXT,
+                    decider TEXT,
+                    message TEXT,
+                    answers TEXT,
+                    requested_at INTEGER NOT NULL,
+                    resolved_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX decisions_by_session ON decisions (session_id, requested_at DESC);
+                CREATE INDEX decisions_by_state ON decisions (state, requested_at DESC);
+                """)
+        }
         return migrator
     }()
 

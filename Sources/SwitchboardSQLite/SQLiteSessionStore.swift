@@ -232,7 +232,7 @@ public final class SQLiteSessionStore: SessionStore {
 
     // MARK: - Running and errors
 
-    private func write<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try checkWritable(action, committed: false)
         let result: T
         do {
@@ -244,7 +244,7 @@ public final class SQLiteSessionStore: SessionStore {
         return result
     }
 
-    private func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch {

@@ -44,6 +44,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .busy: return APIError(.conflict, "busy", e.message)
             case .hostWorkspaceDisabled: return APIError(.forbidden, "host_access_disabled", e.message)
             case .liveSessionLimit: return APIError(.serviceUnavailable, "too_many_sessions", e.message)
+            case .requestNotFound: return APIError(.notFound, "not_found", e.message)
+            case .alreadyResolved: return APIError(.conflict, "already_resolved", e.message)
+            case .invalidDecision: return APIError(.badRequest, "invalid_decision", e.message)
             default: return APIError(.badGateway, "agent_failed", e.message)
             }
         case let e as RegistryError: return APIError(.badRequest, "unknown_agent_type", e.message)
@@ -92,6 +95,24 @@ extension [String: JSONValue] {
         guard let value = self[key], value != .null else { return nil }
         guard let text = value.stringValue else { throw APIError.badRequest("'\(key)' must be a string, not \(value.kindDescription).") }
         return text
+    }
+
+    /// A decision answer's fields: `decision`, `message`, and the answers of a question —
+    /// `answers` (an object of strings) or, for one question, `answer` (a string).
+    func decisionAnswer() throws -> (decision: String?, message: String?, answers: [String: String], single: String?) {
+        let decision = try string("decision")
+        let message = try string("message")
+        var answers: [String: String] = [:]
+        if let value = self["answers"], value != .null {
+            guard let map = value.objectValue else { throw APIError.badRequest("'answers' must be an object (question → answer), not \(value.kindDescription).") }
+            for (question, answer) in map {
+                guard let text = answer.stringValue else {
+                    throw APIError.badRequest("The answer to \(InputRules.quoted(question)) must be a string, not \(answer.kindDescription).")
+                }
+                answers[question] = text
+            }
+        }
+        return (decision, message, answers, try string("answer"))
     }
 
     /// An optional integer field.

@@ -30,6 +30,11 @@ struct HTTPAPI: Sendable {
             try await setModel(try await resolve(context), request)
         }
         router.delete("/v1/sessions/{id}") { _, context in try await delete(try await resolve(context)) }
+        router.get("/v1/requests") { request, _ in try await listRequests(request) }
+        router.get("/v1/requests/{id}") { _, context in try await showRequest(try context.parameters.require("id")) }
+        router.post("/v1/requests/{id}") { request, context in
+            try await answerRequest(try context.parameters.require("id"), request)
+        }
     }
 
     static let health: JSONValue = .object(["status": .string("ok")])

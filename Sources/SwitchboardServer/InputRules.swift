@@ -16,6 +16,12 @@ enum InputRules {
         return "The session id \(quoted(id)) is not valid: use 1 to \(maximumSessionIdLength) letters, digits, '.', '_' and '-', starting with a letter or digit."
     }
 
+    /// Why `id` cannot be a decision request id (1 to 128 name characters), or `nil`.
+    static func requestIdProblem(_ id: String) -> String? {
+        let valid = !id.isEmpty && id.utf8.count <= 128 && id.unicodeScalars.allSatisfy(isNameCharacter)
+        return valid ? nil : "The request id \(quoted(id)) is not valid: request ids are 1 to 128 letters, digits, '.', '_' and '-'."
+    }
+
     /// Why `type` is not an agent type name a client may ask for, or `nil`.
     static func agentTypeProblem(_ type: String) -> String? {
         AgentTypeName.problem(with: type).map { _ in "The agent type \(quoted(type)) is not a valid agent type name." }
@@ -31,32 +37,8 @@ enum InputRules {
         isAlphanumeric(c) || c == "." || c == "_" || c == "-"
     }
 
-    /// Outside text made safe for one log line or message: quotes, backslashes, newlines and
-    /// other control characters escaped, cut to `limit` characters (saying how long it was).
-    static func escaped(_ text: String, limit: Int = 80) -> String {
-        var out = ""
-        var taken = 0
-        for scalar in text.unicodeScalars {
-            if taken == limit {
-                return out + "…(\(text.utf8.count) bytes)"
-            }
-            taken += 1
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
+    /// Outside text made safe for one log line or message (see ``InputText/escaped(_:limit:)``).
+    static func escaped(_ text: String, limit: Int = 80) -> String { InputText.escaped(text, limit: limit) }
 
     /// `'text'`, escaped and cut as by ``escaped(_:limit:)``.
     static func quoted(_ text: String, limit: Int = 80) -> String { "'\(escaped(text, limit: limit))'" }

@@ -142,9 +142,12 @@ final class LiveChatConnection: Sendable {
             case "interrupt": try await interrupt()
             case "set_model": try await setModel(frame)
             case "disconnect": await detach()
+            case "permission_response", "question_response": try await respond(frame)
             default:
-                await sendError("Unknown frame type \(InputRules.quoted(type)) (known: connect, message, interrupt, set_model, disconnect).")
+                await sendError("Unknown frame type \(InputRules.quoted(type)) (known: connect, message, interrupt, set_model, disconnect, permission_response, question_response).")
             }
+        } catch let error as SessionError where [.alreadyResolved, .requestNotFound, .invalidDecision].contains(error.code) {
+            await sendError(error.message, code: APIError.from(error).code, requestId: frame["requestId"]?.stringValue)
         } catch {
             await sendError(Self.describe(error))
         }
@@ -233,6 +236,32 @@ final class LiveChatConnection: Sendable {
         await write(systemFrame("Model set to: \(model)"))
     }
 
+    /// `permission_response` / `question_response`: answers a decision request of any session.
+    /// The resolution reaches the session's clients; a connection attached elsewhere gets
+    /// it too, without a `seq`.
+    private func respond(_ frame: [String: JSONValue]) async throws {
+        guard let requestId = try frame.string("requestId"), !requestId.isEmpty else {
+            throw APIError.badRequest("A response needs the 'requestId' of the request it answers.")
+        }
+        if let problem = InputRules.requestIdProblem(requestId) { throw APIError.badRequest(problem) }
+        let parsed = try frame.decisionAnswer()
+        let answers = await Self.answers(parsed.answers, single: parsed.single, for: requestId, manager: manager)
+        let who = state.withLock { $0.clientId } ?? "ws"
+        let resolution = try await manager.answer(requestId, decision: parsed.decision, message: parsed.message, answers: answers, from: who)
+        if resolution.sessionId != currentSession {
+            await write(SessionJSON.decisionFrame(.resolved(resolution), seq: nil, timestamp: Timestamp.now()))
+        }
+    }
+
+    /// The answers of a response: `answers` as given, or the one `answer` as the answer to
+    /// the request's only (first) question.
+    static func answers(_ answers: [String: String], single: String?, for requestId: String, manager: SessionManager) async -> [String: String] {
+        guard let single, answers.isEmpty, let question = await manager.pendingDecision(requestId)?.request.questions.first else {
+            return answers
+        }
+        return [question.question: single]
+    }
+
     // MARK: - Attaching to a session
 
     private var currentSession: String? { state.withLock { $0.sessionId } }
@@ -290,8 +319,11 @@ final class LiveChatConnection: Sendable {
         .object(["type": .string("system"), "content": .string(text), "timestamp": .string(Timestamp.now())])
     }
 
-    private func sendError(_ text: String) async {
-        await write(.object(["type": .string("error"), "content": .string(text), "timestamp": .string(Timestamp.now())]))
+    private func sendError(_ text: String, code: String? = nil, requestId: String? = nil) async {
+        var object: [String: JSONValue] = ["type": .string("error"), "content": .string(text), "timestamp": .string(Timestamp.now())]
+        if let code { object["code"] = .string(code) }
+        if let requestId { object["requestId"] = .string(requestId) }
+        await write(.object(object))
     }
 
     private func write(_ value: JSONValue) async {

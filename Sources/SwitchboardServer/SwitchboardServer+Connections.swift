@@ -10,7 +10,7 @@ extension SwitchboardServer {
     /// ``Configuration/limits`` — keep-alive idle timeout, header size limit, WebSocket
     /// ping interval — with a ``ConnectionGuardHandler`` on every connection.
     func guardedServer(upgrade: LiveChatUpgrade, connections: ConnectionGuard) -> HTTPServerBuilder {
-        let limits = configuration.limits
+        let limits = configuration.limits.clamped()
         let headBytes = limits.maxHeaderBytes
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(

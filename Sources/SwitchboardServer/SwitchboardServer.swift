@@ -90,7 +90,7 @@ public struct SwitchboardServer: Sendable {
             maxMessageBytes: configuration.maxMessageBytes, logger: logger
         )
         let configuration = self.configuration, logger = self.logger
-        let connections = ConnectionGuard(limit: configuration.limits.maxConnections, logger: logger)
+        let connections = ConnectionGuard(limit: configuration.limits.clamped().maxConnections, logger: logger)
         return Application(
             router: router,
             server: guardedServer(upgrade: upgrade, connections: connections),

@@ -59,3 +59,39 @@ public final class ClientRecorder: Sendable {
         }
     }
 }
+
+extension ClientRecorder {
+    /// The decision requests received so far (`permission_request` / `question` frames).
+    public var decisionRequests: [PendingDecision] {
+        received.compactMap { if case .requested(let pending)? = $0.decision { pending } else { nil } }
+    }
+
+    /// The resolutions received so far (`permission_resolved` / `question_resolved` frames).
+    public var resolutions: [DecisionResolution] {
+        received.compactMap { if case .resolved(let resolution)? = $0.decision { resolution } else { nil } }
+    }
+
+    /// Waits for a decision request among the frames after the first `index`, and returns it.
+    @discardableResult
+    public func waitForDecisionRequest(after index: Int = 0, within timeout: Duration = .seconds(15)) async throws -> PendingDecision {
+        let frames = try await frames.wait(within: timeout) { frames in
+            frames.dropFirst(index).contains { if case .requested? = $0.decision { true } else { false } }
+        }
+        for frame in frames.dropFirst(index) {
+            if case .requested(let pending)? = frame.decision { return pending }
+        }
+        throw RecorderWaitError.finished(frames.count)
+    }
+
+    /// Waits for the resolution of request `requestId`, and returns it.
+    @discardableResult
+    public func waitForResolution(of requestId: String, within timeout: Duration = .seconds(15)) async throws -> DecisionResolution {
+        let frames = try await frames.wait(within: timeout) { frames in
+            frames.contains { if case .resolved(let r)? = $0.decision { r.requestId == requestId } else { false } }
+        }
+        for frame in frames {
+            if case .resolved(let resolution)? = frame.decision, resolution.requestId == requestId { return resolution }
+        }
+        throw RecorderWaitError.finished(frames.count)
+    }
+}

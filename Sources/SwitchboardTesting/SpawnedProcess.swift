@@ -48,6 +48,7 @@ public final class SpawnedProcess: Sendable {
     }
 
     /// Waits for the first stdout line containing `text`, and returns it.
+    @discardableResult
     public func waitForLine(containing text: String, within timeout: Duration = .seconds(60)) async throws -> String {
         let found = try await lines.wait(within: timeout) { $0.contains { $0.contains(text) } }
         return found.first { $0.contains(text) }!
@@ -63,6 +64,16 @@ public final class SpawnedProcess: Sendable {
         case .exited(let code): return code
         case .signaled(let signal): return 128 + signal
         }
+    }
+
+    /// Writes `text` to the child's stdin.
+    public func write(_ text: String) {
+        process.write(Array(text.utf8))
+    }
+
+    /// Closes the child's stdin (it reads end of input).
+    public func closeInput() {
+        process.closeInput()
     }
 
     /// Whether the child has exited (and been reaped).

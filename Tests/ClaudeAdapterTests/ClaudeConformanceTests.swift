@@ -10,6 +10,7 @@ import SwitchboardTesting
 struct ClaudeConformanceTests {
     static let longPrompt = "Count slowly until interrupted."
     static let failingPrompt = "Fail this turn, please."
+    static let askingPrompt = "Make a file, asking first."
 
     @Test("The Claude plugin passes the conformance suite")
     func conformance() async throws {
@@ -20,12 +21,15 @@ struct ClaudeConformanceTests {
             bed.api.reply(.slow(count: 6000, interval: .milliseconds(50)), whenPromptContains: Self.longPrompt)
             bed.api.reply(.error(status: 403, type: "permission_error", message: "the conformance suite's failing turn"),
                           whenPromptContains: Self.failingPrompt)
+            // The asking turn writes a file, which the CLI asks permission for.
+            bed.api.reply(.bash("touch conformance-file"), afterToolResult: .text("Done."), whenPromptContains: Self.askingPrompt)
             let api = bed.api
             var inputs = ConformanceInputs()
             inputs.settings = bed.settings()
             inputs.startOptions = StartOptions(workspaceName: "conformance", model: ClaudeTestbed.model, projectPath: bed.project, isHost: true)
             inputs.longTurn = ConformanceTurn(prompt: Self.longPrompt)
             inputs.failingTurn = ConformanceTurn(prompt: Self.failingPrompt)
+            inputs.askingTurn = ConformanceTurn(prompt: Self.askingPrompt)
             inputs.failingStartSettings = bed.settings(["binary": .string(bed.home + "/no-such-claude")])
             inputs.malformedSettings += [
                 .object(["binary": .int(3)]), .object(["interruptGraceSeconds": .string("soon")]),
@@ -43,6 +47,7 @@ struct ClaudeConformanceTests {
             let report = await AdapterConformance(pluginPath: BuildProducts.plugin("ClaudeAdapter"), inputs: inputs).runTest()
             print(report)
             #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
+            #expect(report[.decisions]?.message.contains("a request open at an interrupt was withdrawn") == true, "\(report)")
             // The long turns reached the model API, and the failing turn was asked for.
             #expect(api.requests.items.contains { $0.userTexts.last == Self.longPrompt })
             #expect(api.requests.items.contains { $0.userTexts.last == Self.failingPrompt })

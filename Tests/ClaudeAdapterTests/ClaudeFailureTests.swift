@@ -166,7 +166,7 @@ extension ClaudeCLITests {
                 for name in names.sorted() { expected += ["-e", name] }
                 expected += ["-e", "IS_SANDBOX=1", "workspace-alpha", "claude"]
                 expected += ["-p", "--input-format=stream-json", "--output-format=stream-json", "--verbose", "--include-partial-messages"]
-                expected.append("--model=\(ClaudeTestbed.model)")
+                expected += ["--model=\(ClaudeTestbed.model)", "--permission-prompt-tool=stdio"]
                 #expect(args == expected)
                 #expect(!args.contains { $0.contains("sk-ant") }, "secrets stay off the command line")
             }

@@ -30,6 +30,18 @@ struct ClaudeLaunchTests {
         #expect(launch.environment == ["HOME": "/root", "PATH": "/usr/bin", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "IS_SANDBOX": "1"])
     }
 
+    @Test("Permission prompts go to Switchboard unless turned off or skipped altogether")
+    func permissionPrompts() throws {
+        let options = StartOptions(workspaceName: "@host", isHost: true)
+        for (json, expected) in [
+            ("{}", true), (#"{"askPermissions":false}"#, false), (#"{"dangerouslySkipPermissions":true}"#, false),
+            (#"{"permissionMode":"bypassPermissions"}"#, false), (#"{"permissionMode":"acceptEdits"}"#, true),
+        ] {
+            let launch = ClaudeLaunch.make(settings: try Self.settings(json), options: options, model: nil, resume: nil, hostEnvironment: [:])
+            #expect(launch.arguments.contains("--permission-prompt-tool=stdio") == expected, "\(json)")
+        }
+    }
+
     @Test("Host mode without a project path works in the home directory; no model, no resume, no IS_SANDBOX by default")
     func hostDefaults() throws {
         let launch = ClaudeLaunch.make(
@@ -37,7 +49,7 @@ struct ClaudeLaunchTests {
             model: nil, resume: nil, hostEnvironment: ["HOME": "/home/me"]
         )
         #expect(launch.program == "claude")
-        #expect(launch.arguments == ClaudeLaunch.streamingArguments)
+        #expect(launch.arguments == ClaudeLaunch.streamingArguments + ["--permission-prompt-tool=stdio"])
         #expect(launch.workingDirectory == "/home/me")
         #expect(launch.environment["IS_SANDBOX"] == nil)
     }
@@ -55,7 +67,7 @@ struct ClaudeLaunchTests {
         #expect(launch.arguments == [
             "exec", "-i", "-u", "dev", "-w", "/workspace", "-e", "ANTHROPIC_API_KEY", "-e", "HOME", "-e", "IS_SANDBOX=1",
             "workspace-alpha", "claude",
-        ] + ClaudeLaunch.streamingArguments + ["--model=opus"])
+        ] + ClaudeLaunch.streamingArguments + ["--model=opus", "--permission-prompt-tool=stdio"])
         #expect(!launch.arguments.contains { $0.contains("secret") }, "values stay off the command line")
         #expect(launch.environment["ANTHROPIC_API_KEY"] == "secret")
         #expect(launch.workingDirectory == nil)
@@ -83,7 +95,7 @@ struct ClaudeLaunchTests {
 
     @Test("Bad settings are refused with the key and the reason", arguments: [
         (#"[]"#, "settings: must be an object, not an array"),
-        (#"{"binnary":"x"}"#, "settings.binnary: unknown setting (known: binary, containerBinary, containerUser, containerWorkdir, dangerouslySkipPermissions, docker, env, extraArgs, interruptGraceSeconds, isSandbox, permissionMode, shutdownGraceSeconds)"),
+        (#"{"binnary":"x"}"#, "settings.binnary: unknown setting (known: askPermissions, binary, containerBinary, containerUser, containerWorkdir, dangerouslySkipPermissions, docker, env, extraArgs, interruptGraceSeconds, isSandbox, permissionMode, shutdownGraceSeconds)"),
         (#"{"binary":""}"#, "settings.binary: must be a non-empty string, not an empty string"),
         (#"{"isSandbox":"yes"}"#, "settings.isSandbox: must be true or false, not a string"),
         (#"{"extraArgs":"--x"}"#, "settings.extraArgs: must be an array of strings, not a string"),

@@ -73,11 +73,11 @@ struct ClaudeTestbed: Sendable {
         return .object(settings)
     }
 
-    /// A manager whose `claude` agent type is the plugin with `settings`.
-    func manager(settings: JSONValue? = nil) throws -> SessionManager {
+    /// A manager whose `claude` agent type is the plugin with `settings`, under `approvals`.
+    func manager(settings: JSONValue? = nil, approvals: ApprovalPolicy = ApprovalPolicy()) throws -> SessionManager {
         let registry = AgentRegistry()
         try registry.register(plugin: plugin, settings: settings ?? self.settings())
-        let manager = SessionManager(registry: registry, store: store)
+        let manager = SessionManager(registry: registry, store: store, configuration: .init(approvals: approvals))
         managers.list.withLock { $0.append(manager) }
         return manager
     }

@@ -69,6 +69,14 @@ struct WireCodecTests {
         PluginEvent.failed(request: 2, error: AdapterError(.notImplemented, "Codex adapter not yet implemented")),
         PluginEvent.failed(request: 5, error: AdapterError(.plugin, "no code")),
         PluginEvent.failed(request: 6, error: AdapterError(AdapterError.Code("someFutureCode_2"), "a code this host does not know")),
+        PluginEvent.ask(DecisionRequest(id: "a1", toolName: "Bash", toolId: "toolu_1", input: .object(["command": .string("touch x")]),
+                                        summary: "touch x", options: ["allow", "allow_session", "deny"], subject: "touch x"), request: nil),
+        PluginEvent.ask(DecisionRequest(id: "q1", kind: .question, toolName: "AskUserQuestion", summary: "Which color?",
+                                        options: ["answer", "deny"], questions: [
+                                            .init(question: "Which color?", header: "Color", options: [.init(label: "Red", description: "warm"), .init(label: "Blue")], multiSelect: true),
+                                        ]), request: 7),
+        PluginEvent.withdraw(id: "a1", reason: .interrupt, request: nil),
+        PluginEvent.withdraw(id: "a2", reason: .turnEnded, request: nil),
     ])
     func eventRoundTrip(event: PluginEvent) throws {
         var bytes = Array(event.jsonText.utf8)
@@ -133,6 +141,42 @@ struct WireCodecTests {
         }
     }
 
+    @Test("A decision request's wire form has the header's keys; answers cross back")
+    func decisionWireForm() throws {
+        let ask = PluginEvent.ask(DecisionRequest(id: "a1", toolName: "Bash", input: .object(["command": .string("ls")]), summary: "ls"), request: nil)
+        #expect(ask.jsonText == #"{"event":"ask","ask":{"id":"a1","input":{"command":"ls"},"kind":"permission","options":["allow","deny"],"summary":"ls","toolName":"Bash"}}"#)
+        #expect(PluginEvent.withdraw(id: "a1", reason: .dispose, request: nil).jsonText == #"{"event":"withdraw","id":"a1","reason":"dispose"}"#)
+        // A reason this host does not know reads as `agent`.
+        var bytes = Array(#"{"event":"withdraw","id":"x","reason":"moonphase"}"#.utf8)
+        let read = try bytes.withUnsafeMutableBufferPointer { try PluginEvent(jsonBytes: UnsafeBufferPointer($0)) }
+        #expect(read == .withdraw(id: "x", reason: .agent, request: nil))
+        let answer = DecisionAnswer(id: "q1", decision: "answer", message: nil, answers: ["Which color?": "Blue"])
+        #expect(answer.jsonValue.jsonText == #"{"answers":{"Which color?":"Blue"},"decision":"answer","id":"q1"}"#)
+        #expect(try DecisionAnswer(json: answer.jsonValue) == answer)
+        for (text, fragment) in [(#"{"decision":"allow"}"#, "'id'"), (#"{"id":"a"}"#, "'decision'"), (#"{"id":"a","decision":"answer","answers":{"q":1}}"#, "answer to 'q'")] {
+            #expect(throws: JSONError.self) { try DecisionAnswer(json: JSONValue(parsing: text)) }
+            do { _ = try DecisionAnswer(json: JSONValue(parsing: text)) } catch { #expect(error.reason.contains(fragment), "\(error.reason)") }
+        }
+    }
+
+    @Test("Malformed decision requests are errors that say what is wrong", arguments: [
+        (#"{"event":"ask"}"#, "'ask' event has no 'ask'"),
+        (#"{"event":"ask","ask":{"toolName":"Bash","options":["allow"]}}"#, "'id' must be a string"),
+        (#"{"event":"ask","ask":{"id":"a","toolName":"Bash"}}"#, "'options' must be an array of strings"),
+        (#"{"event":"ask","ask":{"id":"a","kind":"wish","toolName":"Bash","options":["allow"]}}"#, "kind 'wish' is not one of permission, question"),
+        (#"{"event":"ask","ask":{"id":"a","toolName":"Bash","options":["allow",3]}}"#, "'options' must be an array of strings"),
+        (#"{"event":"withdraw"}"#, "'withdraw' event has no 'id'"),
+    ])
+    func malformedDecisionEvents(text: String, expected: String) {
+        var bytes = Array(text.utf8)
+        do {
+            _ = try bytes.withUnsafeMutableBufferPointer { buffer throws(JSONError) in try PluginEvent(jsonBytes: UnsafeBufferPointer(buffer)) }
+            Issue.record("'\(text)' was accepted")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+        }
+    }
+
     @Test("Start options cross as JSON and back")
     func startOptions() throws {
         let options = StartOptions(workspaceName: "@host", containerName: nil, agentSessionId: "s-1", model: "opus",
@@ -140,6 +184,11 @@ struct WireCodecTests {
         var bytes = Array(options.jsonText.utf8)
         let back = try bytes.withUnsafeMutableBufferPointer { try StartOptions(jsonBytes: UnsafeBufferPointer($0)) }
         #expect(back == options)
+        #expect(options.jsonText.contains(#""answersDecisions":true"#))
+        // A host that predates decisions does not say it answers them: it does not.
+        var old = Array(#"{"workspaceName":"w","isHost":false}"#.utf8)
+        let fromOldHost = try old.withUnsafeMutableBufferPointer { try StartOptions(jsonBytes: UnsafeBufferPointer($0)) }
+        #expect(fromOldHost.answersDecisions == false)
     }
 
     @Test("JSON values keep numbers exact and reject invalid documents")

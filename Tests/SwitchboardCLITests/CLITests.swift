@@ -82,7 +82,7 @@ struct CLITests {
         Display name:    Scripted (for tests)
         Plugin version:  1.0.0
         ABI version:     1 (this host speaks 1)
-        Struct size:     104 bytes (ABI 1 needs at least 104)
+        Struct size:     112 bytes (ABI 1 needs at least 104)
         Toolchain:       \(PluginInfo.swiftToolchain)
         Entry symbol:    switchboard_plugin_v1
 
@@ -99,7 +99,7 @@ struct CLITests {
         #expect(object["displayName"] == .string("Codex (placeholder)"))
         #expect(object["pluginVersion"] == .string("0.1.0"))
         #expect(object["abiVersion"] == .int(1))
-        #expect(object["structSize"] == .int(104))
+        #expect(object["structSize"] == .int(112))
         #expect(object["minimumStructSize"] == .int(104))
         #expect(object["hostABIVersions"] == .array([.int(1)]))
         #expect(object["toolchain"]?.stringValue?.hasPrefix("Swift") == true)

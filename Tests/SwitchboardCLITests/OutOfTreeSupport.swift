@@ -89,39 +89,6 @@ struct BinaryFingerprint: Equatable, CustomStringConvertible {
     var description: String { "\(size) bytes, sha256 \(sha256)" }
 }
 
-/// A session store in memory, for running a turn through the session manager.
-actor MemorySessionStore: SessionStore {
-    private var records: [String: SessionRecord] = [:]
-
-    func create(_ record: SessionRecord) async throws {
-        guard records[record.id] == nil else { throw SessionStoreError(.duplicateID, "Session '\(record.id)' exists.") }
-        records[record.id] = record
-    }
-    func linkAgentSession(_ id: String, agentSessionId: String, at time: Int64) async throws {
-        guard records[id] != nil else { throw SessionStoreError(.notFound, "Session '\(id)' not found.") }
-        records[id]?.agentSessionId = agentSessionId
-        records[id]?.lastActivity = time
-    }
-    func touch(_ id: String, at time: Int64, model: String?) async throws {
-        guard records[id] != nil else { throw SessionStoreError(.notFound, "Session '\(id)' not found.") }
-        records[id]?.lastActivity = time
-        if let model { records[id]?.model = model }
-    }
-    func get(_ id: String) async throws -> SessionRecord? { records[id] }
-    func find(agentSessionId: String) async throws -> SessionRecord? {
-        records.values.filter { $0.agentSessionId == agentSessionId }.max { $0.lastActivity < $1.lastActivity }
-    }
-    func list(workspace: String?) async throws -> [SessionRecord] {
-        records.values.filter { workspace == nil || $0.workspaceName == workspace }.sorted { $0.lastActivity > $1.lastActivity }
-    }
-    func importSession(_ record: SessionRecord) async throws -> SessionRecord {
-        if let existing = records[record.id] { return existing }
-        records[record.id] = record
-        return record
-    }
-    func delete(_ id: String) async throws { records[id] = nil }
-}
-
 /// Runs one turn of `agentType` from the config file through the session manager, as the
 /// daemon will: catalog → registry → session → client.
 /// TODO(daemon): once `switchboard serve` exists, run this turn through the daemon (start it
@@ -129,7 +96,7 @@ actor MemorySessionStore: SessionStore {
 func runTurnThroughSessionManager(config path: String, agentType: String, text: String) async throws -> [ChatMessage] {
     let config = try SwitchboardConfig.load(path: path, bundledPluginDirectory: BuildProducts.directory)
     let catalog = PluginCatalog.load(config)
-    let manager = SessionManager(registry: catalog.registry, store: MemorySessionStore(), configuration: .init(config))
+    let manager = SessionManager(registry: catalog.registry, store: InMemorySessionStore(), configuration: .init(config))
     let id = try await manager.start(SessionStartOptions(workspaceName: "@host", agentType: agentType, model: "demo-model"))
     let client = ClientRecorder()
     _ = await manager.connect(id, client: client.client)

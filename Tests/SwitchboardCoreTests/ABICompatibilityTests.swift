@@ -4,8 +4,9 @@ import SwitchboardAdapterAPI
 @testable import SwitchboardCore
 import SwitchboardTesting
 
-/// A host whose header has grown: the v1 descriptor with two fields appended, as a later
-/// v1.x header might define it (the same layout as the GROWN fixture's C struct).
+/// A host whose header has grown: today's v1 descriptor (which already appended `answer`)
+/// with two more fields appended, as a later v1.x header might define it (the same layout
+/// as the GROWN fixture's C struct).
 private struct GrownHostDescriptor {
     var v1: switchboard_plugin_descriptor
     var homepage: UnsafePointer<CChar>?
@@ -33,8 +34,10 @@ struct ABICompatibilityTests {
         #expect(PluginLoader.minimumDescriptorSize == endOfFreeBuffer)
         #expect(PluginLoader.minimumDescriptorSize == 104)
         // A grown host struct is bigger; the minimum does not follow it.
-        #expect(MemoryLayout<GrownHostDescriptor>.size == 120)
-        #expect(MemoryLayout<GrownHostDescriptor>.offset(of: \.homepage) == 104)
+        #expect(MemoryLayout<switchboard_plugin_descriptor>.size == 112)
+        #expect(MemoryLayout<switchboard_plugin_descriptor>.offset(of: \.answer) == 104)
+        #expect(MemoryLayout<GrownHostDescriptor>.size == 128)
+        #expect(MemoryLayout<GrownHostDescriptor>.offset(of: \.homepage) == 112)
     }
 
     @Test("A plugin built against the v1 header loads into a host whose header grew, and nothing past its struct_size is read")
@@ -51,6 +54,17 @@ struct ABICompatibilityTests {
         #expect(grown.homepage == nil)
         #expect(grown.flags == 0)
         #expect(grown.v1.agent_type.map { String(cString: $0) } == "guarded")
+        // A plugin from before `answer` existed never asks, and an answer to it is refused.
+        #expect(plugin.descriptor.table.answer == nil)
+        let adapter = try PluginAdapter(plugin: plugin, settings: .object([:]))
+        do {
+            try await adapter.answer(DecisionAnswer(id: "x", decision: "allow"))
+            Issue.record("a plugin without 'answer' took an answer")
+        } catch let error as AdapterError {
+            #expect(error.code == .notImplemented)
+            #expect(error.message.contains("takes no answers"))
+        }
+        await adapter.dispose()
         try await runTurn(plugin)
     }
 
@@ -59,7 +73,7 @@ struct ABICompatibilityTests {
         let plugin = try PluginLoader.load(try Fixtures.plugin("grown", ["GROWN"]))
         #expect(plugin.agentType == "grown")
         #expect(plugin.pluginVersion == "1.1.0")
-        #expect(plugin.structSize == 120)
+        #expect(plugin.structSize == 128)
         let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(plugin.descriptor.pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
         #expect(grown.homepage.map { String(cString: $0) } == "https://example.invalid/grown")
         #expect(grown.flags == 42)

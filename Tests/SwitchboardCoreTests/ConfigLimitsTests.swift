@@ -65,6 +65,13 @@ struct ConfigLimitsTests {
         #expect(SessionManager.Configuration(parsed).sessionIdleTimeout == .seconds(525600 * 60))
         #expect(SessionManager.Configuration(parsed).maxLiveSessions == 100000)
         #expect(try issues(#"{"server": {"maxConnections": 65537, "maxHeaderBytes": 1023}}"#).map(\.keyPath) == ["server.maxConnections", "server.maxHeaderBytes"])
+        var extreme = ConnectionLimits()
+        extreme.maxConnections = Int.max
+        extreme.headerTimeoutSeconds = Int.min
+        extreme.maxHeaderBytes = 0
+        let clamped = extreme.clamped()
+        #expect(clamped.maxConnections == 65536 && clamped.headerTimeoutSeconds == 1 && clamped.maxHeaderBytes == 1024)
+        #expect(clamped.idleTimeoutSeconds == 60 && clamped.pingIntervalSeconds == 30)
     }
 
     @Test("server.allowedOrigins takes origins, normalised with their port, and names a bad entry")

@@ -23,10 +23,15 @@ struct PluginConformanceTests {
         inputs.malformedSettings += [Self.json(#"{"loop":"yes"}"#), Self.json(#"{"colour":"red"}"#), Self.json(#"{"turns":"no"}"#)]
         inputs.modelObserver = ConformanceInputs.modelFromDoneMessage
         inputs.resumeAgentSessionId = "resumed-scripted-1"
+        inputs.askingTurn = ConformanceTurn(
+            settings: Self.json(#"{"turns":[{"messages":[{"ask":{"toolName":"Bash","input":{"command":"touch x"}}}]}],"loop":true}"#),
+            prompt: "ask"
+        )
         let report = await AdapterConformance(pluginPath: BuildProducts.plugin("ScriptedAdapter"), inputs: inputs).runTest()
         print(report)
         #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
         #expect(report[.errorsAreEvents]?.message.contains("Not exercised") == false)
+        #expect(report[.decisions]?.message.contains("a request open at an interrupt was withdrawn") == true, "\(report)")
     }
 
     @Test("The C example plugin, compiled with the system compiler, passes every check")
@@ -57,14 +62,14 @@ struct PluginConformanceTests {
     @Test("The Codex placeholder passes what applies; the turn checks are reported not applicable")
     func codexPlaceholder() async {
         var inputs = ConformanceInputs()
-        for check in [ConformanceCheck.turnEnds, .oneTurnAtATime, .interrupt, .setModel, .agentSessionId] {
+        for check in [ConformanceCheck.turnEnds, .oneTurnAtATime, .interrupt, .setModel, .agentSessionId, .decisions] {
             inputs.notApplicable[check] = Self.codexReason
         }
         inputs.failingStartSettings = .object([:])
         inputs.malformedSettings += [Self.json(#"{"model":"gpt-5"}"#)]
         let report = await AdapterConformance(pluginPath: BuildProducts.plugin("CodexAdapter"), inputs: inputs).runTest()
         print(report)
-        #expect(report.summary == "4 passed, 0 failed, 5 not applicable", "\(report)")
+        #expect(report.summary == "4 passed, 0 failed, 6 not applicable", "\(report)")
         #expect(report[.turnEnds]?.message == Self.codexReason)
         #expect(report[.errorsAreEvents]?.message.hasPrefix("A failed start threw \"Codex adapter not yet implemented (code notImplemented)\"") == true)
         #expect(report[.dispose]?.message.hasPrefix("Disposed after a failed start") == true)

@@ -42,6 +42,18 @@ struct ScriptedPluginTests {
         try await log.waitUntilFinished()
     }
 
+    @Test("A host that does not answer decisions (start options without answersDecisions) is never asked")
+    func hostWithoutDecisions() async throws {
+        let adapter = try Self.adapter(try Self.turns(#"[{"messages":[{"ask":{"toolName":"Bash","input":{"command":"touch x"}}}]}]"#))
+        let log = AdapterEventLog(adapter)
+        try await adapter.start(StartOptions(workspaceName: "w", answersDecisions: false))
+        try await adapter.sendMessage("go")
+        try await log.waitForStatus(.interrupted)
+        #expect(!log.events.contains { if case .decisionRequested = $0 { true } else { false } })
+        #expect(adapter.malformedEventCount == 0)
+        await adapter.dispose()
+    }
+
     @Test("Events emitted during a request reach the host before the request completes")
     func eventsBeforeCompletion() async throws {
         for round in 0..<50 {

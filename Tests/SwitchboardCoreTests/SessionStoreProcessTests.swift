@@ -5,7 +5,7 @@ import SwitchboardSQLite
 import SwitchboardTesting
 
 /// The SQLite store shared by several processes, and processes killed mid-write.
-@Suite("Session store across processes")
+@Suite("Session store across processes", .childProcessGate)
 struct SessionStoreProcessTests {
     static let deadline: Duration = .seconds(60)
 

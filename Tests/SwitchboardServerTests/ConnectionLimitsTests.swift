@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@ import NIOHTTP1
 import PropertyBased
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// Property-based fuzzing of what clients send: random WebSocket frames and random HTTP

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 @Suite("HTTP API", .serialized, .childProcessGate)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// Hostile values from outside — integers, ids, headers — get the documented error, and the

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// `switchboard serve` end to end: the real binary, a real WebSocket client, the scripted
@@ -153,7 +154,7 @@ struct LiveChatTests {
             ("hello", "Frames must be JSON objects: invalid JSON at byte 0: expected a value"),
             ("[1,2]", "Frames must be JSON objects, not an array."),
             (#"{"content":"x"}"#, "The frame has no 'type'."),
-            (#"{"type":"teleport"}"#, "Unknown frame type 'teleport' (known: connect, message, interrupt, set_model, disconnect)."),
+            (#"{"type":"teleport"}"#, "Unknown frame type 'teleport' (known: connect, message, interrupt, set_model, disconnect, permission_response, question_response)."),
             (#"{"type":"message"}"#, "A message frame needs a non-empty 'content'."),
             (#"{"type":"message","content":42}"#, "'content' must be a string, not a number."),
             (#"{"type":"connect","resumeFromId":"x"}"#, "'resumeFromId' must be a whole number, not \"x\"."),

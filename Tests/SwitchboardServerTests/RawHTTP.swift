@@ -1,3 +1,4 @@
+import SwitchboardAgentTesting
 import Foundation
 import SwitchboardTesting
 

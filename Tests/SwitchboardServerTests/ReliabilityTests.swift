@@ -3,6 +3,7 @@ import NIOHTTP1
 import Synchronization
 import Testing
 import SwitchboardAdapterAPI
+import SwitchboardAgentTesting
 import SwitchboardTesting
 
 /// What the daemon holds stays bounded — memory per connection, live sessions — and a store

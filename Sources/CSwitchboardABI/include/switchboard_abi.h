@@ -20,7 +20,11 @@
  *   Settings (create): the plugin's own object from the host's config, untouched; "{}".
  *   Start options (start):
  *     {"workspaceName":"w","isHost":false,"containerName"?:"c","agentSessionId"?:"resume-id",
- *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use"}
+ *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use",
+ *      "answersDecisions"?:true}
+ *   "answersDecisions" is true when the host takes "ask" events and calls `answer`; a host
+ *   that predates them omits it and would reject an "ask" event, so a plugin asks only when
+ *   it is true (else it decides as it would without a person, e.g. deny).
  *   send_message and set_model take plain UTF-8 text, not JSON.
  *
  * Requests and completion
@@ -54,6 +58,24 @@
  *       allowed now, e.g. a second message while a turn runs), agentFailure (the agent's
  *       process or server failed), notImplemented, protocolViolation (a broken contract),
  *       plugin (anything else). More may be added; a host passes on a code it does not know.
+ *   {"event":"ask","ask":{REQUEST}}
+ *       The agent needs a person's decision (since descriptor field `answer`; a plugin that
+ *       sends it must fill `answer`). REQUEST:
+ *         "id": the plugin's id for it, 1-128 bytes, never reused within the adapter,
+ *         "kind"?: "permission" (default) | "question",
+ *         "toolName": the tool ("Bash", "Edit", "AskUserQuestion", ...),
+ *         "toolId"?: the agent's id of the tool call,
+ *         "input"?: the tool's input as a JSON object,
+ *         "summary"?: one line for people (the command, the file),
+ *         "options": the decisions the agent accepts: "allow", "allow_session", "deny" for a
+ *                    permission; "answer", "deny" for a question,
+ *         "subject"?: what the operator's rules match (a shell command, a file path),
+ *         "questions"?: for a question: [{"question":"...","header"?:"...",
+ *                       "options":[{"label":"...","description"?:"..."}],"multiSelect"?:false}].
+ *       The host shows it to people, may decide it by rule, and answers it at most once
+ *       through `answer`; until then the plugin waits (or withdraws it).
+ *   {"event":"withdraw","id":"...","reason":"interrupt"|"turn_end"|"dispose"|"agent"}
+ *       A request the agent no longer waits for; the host closes it and answers it no more.
  *   A failed `create` returns non-zero with `*out_error`; the host reports it as invalidSettings.
  *
  * Buffer ownership
@@ -183,10 +205,25 @@ typedef struct switchboard_plugin_descriptor {
 
     /** Frees a buffer the plugin allocated and handed to the host. */
     void (*free_buffer)(void *buffer);
+
+    /* ---- Appended fields: each optional (NULL, or beyond a smaller struct_size) ---- */
+
+    /**
+     * Answers a decision request the plugin opened with an "ask" event. `answer_json` is
+     *   {"id":"<the plugin's request id>","decision":"allow"|"allow_session"|"deny"|"answer",
+     *    "message"?:"why, for a deny","answers"?:{"<question>":"<chosen label or own words>"}}
+     * The host answers each request at most once, and never one the plugin withdrew (a
+     * withdrawal in flight can cross an answer: the plugin then fails the request). Completes
+     * like every request: "completed", or "failed" with code "unknownRequest" when no request
+     * with that id is open, "invalidState" when the answer does not fit it. Plugins that
+     * never ask may leave it NULL; the host then never calls it.
+     */
+    int32_t (*answer)(switchboard_adapter *adapter, uint64_t request_id,
+                      const char *answer_json, size_t answer_length);
 } switchboard_plugin_descriptor;
 
 /**
- * The size of the version-1 descriptor: the end of its last v1 field, `free_buffer` (104 bytes
+ * The size of the first version-1 descriptor: the end of its last original field, `free_buffer` (104 bytes
  * on 64-bit Linux). The smallest `struct_size` a host accepts; it does not grow when fields are
  * appended (plugins set `struct_size` to sizeof(switchboard_plugin_descriptor), not to this).
  * Inline, so a plugin that calls it needs nothing from the host to link.

@@ -6,6 +6,8 @@
 /// {"event":"error","error":"claude exited with code 1"}
 /// {"event":"completed","request":3}
 /// {"event":"failed","request":3,"error":"Codex adapter not yet implemented","code":"notImplemented"}
+/// {"event":"ask","ask":{"id":"a1","kind":"permission","toolName":"Bash","input":{…},"summary":"touch x","options":["allow","deny"]}}
+/// {"event":"withdraw","id":"a1","reason":"interrupt"}
 /// ```
 ///
 /// `request` ties an event to the host request it answers; it is optional except on
@@ -20,6 +22,10 @@ package enum PluginEvent: Sendable, Hashable {
     case error(AdapterError, request: UInt64?)
     case completed(request: UInt64)
     case failed(request: UInt64, error: AdapterError)
+    /// A decision request (see ``DecisionRequest``).
+    case ask(DecisionRequest, request: UInt64?)
+    /// A decision request withdrawn by the plugin.
+    case withdraw(id: String, reason: DecisionWithdrawal, request: UInt64?)
 }
 
 extension PluginEvent {
@@ -52,6 +58,18 @@ extension PluginEvent {
             w.appendRaw("{\"event\":\"failed\"")
             Self.writeRequest(request, to: &w)
             Self.writeError(error, to: &w)
+        case .ask(let ask, let request):
+            w.appendRaw("{\"event\":\"ask\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"ask\":")
+            w.write(ask.jsonValue)
+        case .withdraw(let id, let reason, let request):
+            w.appendRaw("{\"event\":\"withdraw\"")
+            Self.writeRequest(request, to: &w)
+            w.appendRaw(",\"id\":")
+            w.appendString(id)
+            w.appendRaw(",\"reason\":")
+            w.appendString(reason.rawValue)
         }
         w.appendByte(UInt8(ascii: "}"))
     }
@@ -90,6 +108,9 @@ extension PluginEvent {
         var agentSessionId: String?
         var errorText: String?
         var code: AdapterError.Code?
+        var ask: JSONValue?
+        var id: String?
+        var reason: String?
         try reader.readObjectKeys { (r: inout JSONReader, key: JSONKey) throws(JSONError) in
             switch key {
             case "event": kind = try Kind.read(from: &r)
@@ -104,6 +125,9 @@ extension PluginEvent {
             case "code":
                 // Optional: anything but a short identifier is ignored (the code is `plugin`).
                 if r.peek() == UInt8(ascii: "\"") { code = AdapterError.Code(wireName: try r.readString()) } else { try r.skipValue() }
+            case "ask": ask = try r.readValue()
+            case "id": id = try r.readOptionalString()
+            case "reason": reason = try r.readOptionalString()
             default: try r.skipValue()
             }
         }
@@ -127,6 +151,12 @@ extension PluginEvent {
         case .failed:
             guard let request else { throw missing("request") }
             self = .failed(request: request, error: AdapterError(code ?? .plugin, errorText ?? "the plugin gave no reason"))
+        case .ask:
+            guard let ask else { throw missing("ask") }
+            self = .ask(try DecisionRequest(json: ask), request: request)
+        case .withdraw:
+            guard let id else { throw missing("id") }
+            self = .withdraw(id: id, reason: DecisionWithdrawal(wireName: reason ?? ""), request: request)
         case nil:
             throw JSONError(offset: 0, reason: "object has no 'event' field")
         }
@@ -136,7 +166,7 @@ extension PluginEvent {
 extension PluginEvent {
     /// The `event` names.
     enum Kind: String {
-        case message, status, error, completed, failed
+        case message, status, error, completed, failed, ask, withdraw
 
         static func read(from reader: inout JSONReader) throws(JSONError) -> Kind {
             let name = try reader.readName()
@@ -146,6 +176,8 @@ extension PluginEvent {
             case "error": return .error
             case "completed": return .completed
             case "failed": return .failed
+            case "ask": return .ask
+            case "withdraw": return .withdraw
             default: throw reader.error("unknown event '\(name.string)'")
             }
         }

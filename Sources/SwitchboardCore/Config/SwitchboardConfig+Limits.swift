@@ -18,6 +18,16 @@ public struct ConnectionLimits: Sendable, Hashable {
 
     public init() {}
 
+    /// These limits with each value brought into its documented range (the config refuses
+    /// values outside it; limits set in code are clamped where they are used).
+    public func clamped() -> ConnectionLimits {
+        var limits = self
+        for (_, range, path) in Self.ranges {
+            limits[keyPath: path] = Swift.min(Swift.max(limits[keyPath: path], range.lowerBound), range.upperBound)
+        }
+        return limits
+    }
+
     /// The accepted range of each key, by its name inside `server`.
     static let ranges: [(key: String, range: ClosedRange<Int>, path: any WritableKeyPath<ConnectionLimits, Int> & Sendable)] = [
         ("maxConnections", 1...65536, \.maxConnections),

@@ -3,8 +3,8 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "clientQueueLimit", "containerPrefix", "maxLiveSessions", "messageBufferBytes",
-        "messageBufferSize", "pluginDirectories", "server", "sessionIdleMinutes", "stateDirectory",
+        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "maxLiveSessions",
+        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "server", "sessionIdleMinutes", "stateDirectory",
     ]
 
     /// The keys of the `server` object.
@@ -167,6 +167,9 @@ extension SwitchboardConfig {
             } else {
                 issue("server", "must be an object, not \(value.kindDescription)")
             }
+        }
+        if let value = object["approvals"] {
+            if let policy = parseApprovals(value, issue: issue) { config.approvals = policy }
         }
         parseLimits(object, into: &config, issue: issue)
         if let value = object["agents"] {

@@ -42,6 +42,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
     /// Whether the host workspace `@host` may be used; `nil` leaves it to the default
     /// (allowed in-process and when the daemon listens on loopback only).
     public var allowHostWorkspace: Bool?
+    /// The rules for agents' decision requests (`approvals`).
+    public var approvals = ApprovalPolicy()
     /// The daemon's settings.
     public var server: Server
     /// The daemon's listening address, token and defaults.

@@ -97,6 +97,19 @@ public final class PluginAdapter: AgentAdapter {
         try await request("interrupt") { d, h, id in d.interrupt!(h, id) }
     }
 
+    /// Passes an answer through the descriptor's `answer` function.
+    /// - Throws: ``AdapterError`` `notImplemented` when the plugin has no `answer` (it was
+    ///   built before decisions existed, or never asks); the plugin's own error otherwise.
+    public func answer(_ answer: DecisionAnswer) async throws {
+        guard plugin.descriptor.table.answer != nil else {
+            throw AdapterError(.notImplemented, "Plugin '\(plugin.fileName)' takes no answers (its descriptor has no 'answer' function), so it has no request '\(answer.id)'.")
+        }
+        let json = answer.jsonValue.jsonText
+        try await request("answer") { d, h, id in
+            json.withCString { d.answer!(h, id, $0, strlen($0)) }
+        }
+    }
+
     public func dispose() async {
         let first = lifecycle.withLock { state in
             defer { state.disposed = true }

@@ -80,6 +80,14 @@ final class PluginHostContext: Sendable {
             // An `error` event's code is read but not kept: `AdapterEvent.error` is text,
             // and the session manager treats every error outside a request alike.
             continuation.yield(.error(error.message))
+        case .ask(let ask, _):
+            if let problem = ask.problem {
+                reject("a decision request that is not usable (\(problem))")
+            } else {
+                continuation.yield(.decisionRequested(ask))
+            }
+        case .withdraw(let id, let reason, _):
+            continuation.yield(.decisionWithdrawn(id: id, reason: reason))
         case .completed(let request):
             if !complete(request, with: nil) { reject("a completion for request \(request), which is not pending") }
         case .failed(let request, let error):

@@ -32,6 +32,15 @@ struct MessageBuffer {
         keep(SessionFrame(seq: nextSeq, notice: notice), size: 160)
     }
 
+    /// Stamps a decision frame with the next sequence number, keeps it, and returns it.
+    mutating func append(_ decision: DecisionFrame) -> SessionFrame {
+        var size = 512
+        if case .requested(let pending) = decision {
+            size += pending.request.summary.utf8.count + pending.request.input.jsonText.utf8.count
+        }
+        return keep(SessionFrame(seq: nextSeq, decision: decision), size: size)
+    }
+
     private mutating func keep(_ frame: SessionFrame, size: Int) -> SessionFrame {
         nextSeq += 1
         frames.append(frame)

@@ -116,7 +116,10 @@ extension SessionManager {
     /// afterwards) and removes the session. The stored record stays, so the session can be
     /// restored later. Unknown ids: no-op.
     public func dispose(_ sessionId: String) async {
-        guard let session = sessions.removeValue(forKey: sessionId) else { return }
+        guard let session = sessions[sessionId] else { return }
+        // Clients still see what was pending close; the audit log records it as expired.
+        await closeDecisions(in: session, source: .dispose)
+        guard sessions.removeValue(forKey: sessionId) != nil else { return }
         for entry in session.clients {
             removeClient(entry.id, from: session, reason: .sessionDisposed)
         }

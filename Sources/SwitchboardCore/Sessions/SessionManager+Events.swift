@@ -24,8 +24,15 @@ extension SessionManager {
             if session.awaitedStatus == nil && status != .running {
                 await persistActivity(of: session)
             }
+            // A turn that ended leaves nothing to decide.
+            if status != .running { await closeDecisions(in: session, source: .agent) }
         case .error(let text):
             fail(session, text)
+            await closeDecisions(in: session, source: .agent)
+        case .decisionRequested(let request):
+            await openDecision(request, in: session)
+        case .decisionWithdrawn(let id, let reason):
+            await withdrawDecision(id, reason: reason, in: session)
         }
     }
 
@@ -77,6 +84,12 @@ extension SessionManager {
     func broadcast(_ notice: SessionNotice, in session: Session) {
         guard !session.disposed else { return }
         deliver(session.buffer.append(notice), in: session)
+    }
+
+    /// Buffers a decision frame with the next sequence number and queues it for every client.
+    func broadcast(_ decision: DecisionFrame, in session: Session) {
+        guard !session.disposed else { return }
+        deliver(session.buffer.append(decision), in: session)
     }
 
     private func deliver(_ frame: SessionFrame, in session: Session) {

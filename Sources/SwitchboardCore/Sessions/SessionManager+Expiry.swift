@@ -73,14 +73,6 @@ extension SessionManager {
         let (difference, overflow) = end.subtractingReportingOverflow(start)
         return overflow ? end > start : difference >= limit
     }
-
-    /// A duration in whole milliseconds, saturating at `Int64.max`.
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return seconds < 0 ? Int64.min : Int64.max }
-        return ms.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).partialValue
-    }
 }
 
 extension ErrorCode where Domain == SessionErrorDomain {

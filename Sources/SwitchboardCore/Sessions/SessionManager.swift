@@ -31,6 +31,8 @@ public actor SessionManager {
         public var sessionIdleTimeout: Duration? = nil
         /// How many sessions may be live at once; `nil`: no limit.
         public var maxLiveSessions: Int? = nil
+        /// The rules for decision requests, and their timeout.
+        public var approvals: ApprovalPolicy
 
         public init(
             messageBufferSize: Int = 1000,
@@ -38,7 +40,8 @@ public actor SessionManager {
             containerPrefix: String = "workspace-",
             allowHostWorkspace: Bool = true,
             stateDirectory: String? = nil,
-            clientQueueLimit: Int = 1000
+            clientQueueLimit: Int = 1000,
+            approvals: ApprovalPolicy = ApprovalPolicy()
         ) {
             self.messageBufferSize = messageBufferSize
             self.messageBufferBytes = messageBufferBytes
@@ -46,6 +49,7 @@ public actor SessionManager {
             self.allowHostWorkspace = allowHostWorkspace
             self.stateDirectory = stateDirectory
             self.clientQueueLimit = clientQueueLimit
+            self.approvals = approvals
         }
 
         /// The settings a config file gives.
@@ -56,7 +60,8 @@ public actor SessionManager {
                 containerPrefix: config.containerPrefix,
                 allowHostWorkspace: config.allowHostWorkspace ?? true,
                 stateDirectory: config.stateDirectory,
-                clientQueueLimit: config.clientQueueLimit
+                clientQueueLimit: config.clientQueueLimit,
+                approvals: config.approvals
             )
             sessionIdleTimeout = .seconds(min(max(config.sessionIdleMinutes, 1), SwitchboardConfig.sessionIdleMinutesRange.upperBound) * 60)
             maxLiveSessions = config.maxLiveSessions
@@ -77,6 +82,12 @@ public actor SessionManager {
         var disposed = false
         /// When the last client left (epoch ms), for the idle expiry.
         var lastClientLeft: Int64 = 0
+        /// Decision requests waiting for a person, by the manager's request id.
+        var decisions: [String: OpenDecision] = [:]
+        /// The manager's request id of each open request, by the adapter's own id.
+        var decisionIDs: [String: String] = [:]
+        /// Every id the adapter has asked with: a repeated id is refused.
+        var askedIDs: Set<String> = []
 
         init(info: SessionInfo, adapter: any AgentAdapter, buffer: MessageBuffer) {
             self.info = info
@@ -100,6 +111,8 @@ public actor SessionManager {
     public let configuration: Configuration
 
     var sessions: [String: Session] = [:]
+    /// The session of each open decision request, by the manager's request id.
+    var decisionSessions: [String: String] = [:]
     private var starting: [String: Task<String, any Error>] = [:]
     var nextClientNumber = 1
     /// Sessions being created, counted against ``Configuration/maxLiveSessions``.
@@ -254,6 +267,7 @@ public actor SessionManager {
     /// Interrupts the running turn; the status becomes `interrupted`. Unknown ids: no-op.
     public func interrupt(_ sessionId: String) async {
         guard let session = sessions[sessionId] else { return }
+        await closeDecisions(in: session, source: .interrupt)
         do {
             try await session.adapter.interrupt()
         } catch {

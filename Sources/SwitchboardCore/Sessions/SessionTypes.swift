@@ -24,6 +24,8 @@ public struct SessionInfo: Sendable, Hashable {
     public var lastActivity: Int64
     /// The last error reported, if the status is `error`.
     public var lastError: String?
+    /// How many decision requests wait for a person.
+    public var pendingDecisions: Int = 0
 }
 
 /// One frame a client receives from a session: a chat message and its sequence number.
@@ -36,12 +38,15 @@ public struct SessionFrame: Sendable, Hashable {
     public var seq: Int?
     /// What the session manager itself says, when the frame is one of its notices.
     public let notice: SessionNotice?
+    /// A decision request or its resolution, when the frame is about one.
+    public let decision: DecisionFrame?
     private let body: ChatMessage
 
     /// A frame carrying a chat message.
     public init(seq: Int?, message: ChatMessage) {
         self.seq = seq
         self.notice = nil
+        self.decision = nil
         self.body = message
     }
 
@@ -49,17 +54,37 @@ public struct SessionFrame: Sendable, Hashable {
     public init(seq: Int?, notice: SessionNotice, timestamp: String = Timestamp.now()) {
         self.seq = seq
         self.notice = notice
+        self.decision = nil
+        self.body = ChatMessage(type: .system, content: "", timestamp: timestamp)
+    }
+
+    /// A frame about a decision request.
+    public init(seq: Int?, decision: DecisionFrame, timestamp: String = Timestamp.now()) {
+        self.seq = seq
+        self.notice = nil
+        self.decision = decision
         self.body = ChatMessage(type: .system, content: "", timestamp: timestamp)
     }
 
     /// The frame as a chat message: a notice becomes the `system` message wire clients
-    /// receive, with its ``SessionNotice/wireText``.
+    /// receive, with its ``SessionNotice/wireText``; a decision frame a `system` message with
+    /// its ``DecisionFrame/text`` (wire clients get the decision frames themselves).
     public var message: ChatMessage {
-        guard let notice else { return body }
-        var message = body
-        message.content = notice.wireText
-        return message
+        if let notice {
+            var message = body
+            message.content = notice.wireText
+            return message
+        }
+        if let decision {
+            var message = body
+            message.content = decision.text
+            return message
+        }
+        return body
     }
+
+    /// When the frame was made.
+    public var timestamp: String { body.timestamp }
 }
 
 /// A client attached to a session: where its frames go and what to do when it is cut off.
@@ -130,4 +155,10 @@ extension ErrorCode where Domain == SessionErrorDomain {
     public static var startFailed: Self { Self("startFailed") }
     /// The adapter failed a request; the cause, when set, is the adapter's error.
     public static var adapterFailed: Self { Self("adapterFailed") }
+    /// No decision request has the id.
+    public static var requestNotFound: Self { Self("requestNotFound") }
+    /// The decision request was decided already (or withdrawn).
+    public static var alreadyResolved: Self { Self("alreadyResolved") }
+    /// The answer does not fit the request (a decision not among its options).
+    public static var invalidDecision: Self { Self("invalidDecision") }
 }

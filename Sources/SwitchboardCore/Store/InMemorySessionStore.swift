@@ -4,6 +4,7 @@
 /// and other processes cannot see them.
 public actor InMemorySessionStore: SessionStore {
     private var records: [String: SessionRecord] = [:]
+    private var decisionLog: [String: DecisionRecord] = [:]
 
     /// A store holding `records` (later ones replace earlier ones with the same id).
     public init(_ records: [SessionRecord] = []) {
@@ -66,6 +67,50 @@ public actor InMemorySessionStore: SessionStore {
     /// Removes a record; an unknown id does nothing.
     public func delete(_ id: String) {
         records[id] = nil
+    }
+
+    /// Adds a request to the audit log; a duplicate id fails.
+    public func recordDecision(_ record: DecisionRecord) throws {
+        guard decisionLog[record.id] == nil else {
+            throw SessionStoreError(.duplicateID, "Decision request '\(record.id)' already exists in the in-memory session store.")
+        }
+        decisionLog[record.id] = record
+    }
+
+    /// Closes a pending request; false when it is not pending.
+    public func closeDecision(_ record: DecisionRecord) -> Bool {
+        guard decisionLog[record.id]?.state == .pending else { return false }
+        decisionLog[record.id] = record
+        return true
+    }
+
+    /// The request with this id, or `nil`.
+    public func decision(_ id: String) -> DecisionRecord? {
+        decisionLog[id]
+    }
+
+    /// Requests matching `query`, newest first (ties by id).
+    public func decisions(_ query: DecisionQuery) -> [DecisionRecord] {
+        decisionLog.values
+            .filter { (query.sessionId == nil || $0.sessionId == query.sessionId) && (query.state == nil || $0.state == query.state) }
+            .sorted { ($0.requestedAt, $0.id) > ($1.requestedAt, $1.id) }
+            .prefix(max(0, query.limit))
+            .map { $0 }
+    }
+
+    /// Expires every pending request.
+    public func expirePendingDecisions(at time: Int64) -> Int {
+        var count = 0
+        for (id, record) in decisionLog where record.state == .pending {
+            var expired = record
+            expired.state = .expired
+            expired.decision = DecisionResolution.cancelled
+            expired.decidedBy = DecisionSource.restart.by
+            expired.resolvedAt = time
+            decisionLog[id] = expired
+            count += 1
+        }
+        return count
     }
 
     private func update(_ id: String, _ change: (inout SessionRecord) -> Void) throws {

@@ -80,8 +80,30 @@ public protocol SessionStore: Sendable {
     /// unless it is already known; returns the stored record either way.
     func importSession(_ record: SessionRecord) async throws -> SessionRecord
 
-    /// Removes a record; removing an unknown id does nothing.
+    /// Removes a record; removing an unknown id does nothing. The session's audit-log
+    /// rows stay: the log outlives the sessions it tells about.
     func delete(_ id: String) async throws
+
+    // MARK: The audit log of decision requests
+
+    /// Adds a request to the audit log (pending, or already closed when a rule decided it).
+    /// Fails with ``SessionStoreError/Code/duplicateID`` when its id exists.
+    func recordDecision(_ record: DecisionRecord) async throws
+
+    /// Closes a pending request: replaces its state and decision fields with `record`'s.
+    /// - Returns: false (changing nothing) when the request is not pending or unknown.
+    func closeDecision(_ record: DecisionRecord) async throws -> Bool
+
+    /// The request with this id, or `nil`.
+    func decision(_ id: String) async throws -> DecisionRecord?
+
+    /// Requests matching `query`, newest first.
+    func decisions(_ query: DecisionQuery) async throws -> [DecisionRecord]
+
+    /// Marks every pending request expired, by ``DecisionSource/restart``, at `time`: what
+    /// the daemon does at start for requests a previous run left open.
+    /// - Returns: how many were expired.
+    func expirePendingDecisions(at time: Int64) async throws -> Int
 
     /// Whether writes are still kept; a store whose file can vanish or be replaced under it
     /// reports that here (and refuses writes with ``SessionStoreError/Code/unavailable``).

@@ -36,6 +36,11 @@ public struct ConformanceInputs: Sendable {
     /// A turn that ends in an error (status `error`); after it, ``prompt`` must work on the
     /// same adapter. Without it, errors during a turn are not exercised (the report says so).
     public var failingTurn: ConformanceTurn?
+    /// A turn during which the agent asks for a permission decision (a request offering
+    /// `allow`), and that goes on to its end once allowed. The decisions check answers one
+    /// such request and withdraws another by interrupting. Without it only an answer for an
+    /// unknown request is exercised (the report says so) — right for an agent that never asks.
+    public var askingTurn: ConformanceTurn?
     /// Settings with which the adapter is created but `start` throws. Without them, a failed
     /// start is not exercised.
     public var failingStartSettings: JSONValue?

@@ -23,6 +23,10 @@ public enum ConformanceCheck: String, Sendable, Hashable, CaseIterable, CustomSt
     /// `dispose` finishes the event stream, leaves no process behind, refuses later calls,
     /// and is harmless twice.
     case dispose
+    /// Decision requests: an answer reaches the agent once (the turn goes on and a second
+    /// answer is refused); an interrupt withdraws what is open; an answer for an unknown id
+    /// is an error, not a crash.
+    case decisions
 
     /// What the check verifies, as a sentence.
     public var title: String {
@@ -36,6 +40,7 @@ public enum ConformanceCheck: String, Sendable, Hashable, CaseIterable, CustomSt
         case .agentSessionId: "The agent session id is reported once known"
         case .errorsAreEvents: "Errors arrive as events or thrown errors, never crashes"
         case .dispose: "Dispose stops all events and leaves no process"
+        case .decisions: "Decision requests are answered once, withdrawn at interrupt, unknown answers refused"
         }
     }
 

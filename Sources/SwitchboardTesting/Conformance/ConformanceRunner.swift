@@ -26,6 +26,7 @@ struct ConformanceRunner: Sendable {
         case .agentSessionId: try await agentSessionId()
         case .errorsAreEvents: try await errorsAreEvents()
         case .dispose: try await dispose()
+        case .decisions: try await decisions()
         }
     }
 
@@ -238,6 +239,8 @@ struct ConformanceRunner: Sendable {
             case .status(let status, let id): "status(\(status.rawValue)\(id.map { ", \($0)" } ?? ""))"
             case .message(let m): "\(m.type.rawValue)(\"\(shorten(m.content, to: 40))\")"
             case .error(let text): "error(\"\(shorten(text, to: 60))\")"
+            case .decisionRequested(let request): "ask(\(request.id), \(request.toolName))"
+            case .decisionWithdrawn(let id, let reason): "withdraw(\(id), \(reason.rawValue))"
             }
         }
         let earlier = events.count > 12 ? ["… \(events.count - 12) earlier"] : []

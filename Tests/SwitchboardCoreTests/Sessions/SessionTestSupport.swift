@@ -38,6 +38,14 @@ actor TestStore: SessionStore {
         return record
     }
     func delete(_ id: String) async throws { records[id] = nil }
+
+    /// The audit log, kept by the shipped in-memory store.
+    let decisionLog = InMemorySessionStore()
+    func recordDecision(_ record: DecisionRecord) async throws { try await decisionLog.recordDecision(record) }
+    func closeDecision(_ record: DecisionRecord) async throws -> Bool { await decisionLog.closeDecision(record) }
+    func decision(_ id: String) async throws -> DecisionRecord? { await decisionLog.decision(id) }
+    func decisions(_ query: DecisionQuery) async throws -> [DecisionRecord] { await decisionLog.decisions(query) }
+    func expirePendingDecisions(at time: Int64) async throws -> Int { await decisionLog.expirePendingDecisions(at: time) }
 }
 
 /// An in-process adapter the test drives by hand: it records what it was asked and emits

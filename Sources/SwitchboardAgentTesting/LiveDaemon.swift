@@ -8,18 +8,33 @@ import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardTesting
 
-/// A real `switchboard serve` process on a free loopback port, with a config of its own.
-final class LiveDaemon: Sendable {
-    let directory: TemporaryDirectory
+/// A real `switchboard serve` process on a free loopback port, with a config of its own in
+/// a temporary directory (state in its `state/`), for end-to-end tests of the daemon.
+///
+/// ```swift
+/// let daemon = try await LiveDaemon(agents: #"{"claude": {"plugin": "libScriptedAdapter.so"}}"#)
+/// let socket = try await daemon.socket("w")
+/// socket.send(["type": .string("connect")])
+/// try await socket.waitFor(type: "session_started")
+/// #expect(try await daemon.stop() == 0)
+/// ```
+public final class LiveDaemon: Sendable {
+    /// Where the config and the state are.
+    public let directory: TemporaryDirectory
     private let ownsDirectory: Bool
-    let process: SpawnedProcess
-    let port: Int
-    let token: String
+    /// The `switchboard serve` process.
+    public let process: SpawnedProcess
+    /// The port it listens on.
+    public let port: Int
+    /// Its bearer token.
+    public let token: String
 
-    /// Starts the daemon; `agents` is the config's `agents` object as JSON text. With
-    /// `descriptorLimit`, the daemon runs with that many open files at most (soft and hard).
-    init(agents: String, extraConfig: String = "", arguments: [String] = [], in directory: TemporaryDirectory? = nil,
-         descriptorLimit: Int? = nil) async throws {
+    /// Starts the daemon; `agents` is the config's `agents` object as JSON text and
+    /// `extraConfig` more top-level keys (`, "approvals": {…}`). With `directory`, that
+    /// directory (and its state) is used and kept, so a second daemon can follow the first.
+    /// With `descriptorLimit`, the daemon runs with that many open files at most (soft and hard).
+    public init(agents: String, extraConfig: String = "", arguments: [String] = [], in directory: TemporaryDirectory? = nil,
+                descriptorLimit: Int? = nil) async throws {
         let dir = try directory ?? TemporaryDirectory(prefix: "switchboard-daemon")
         self.directory = dir
         ownsDirectory = directory == nil
@@ -51,13 +66,13 @@ final class LiveDaemon: Sendable {
 
     /// Stops it with SIGTERM and returns its exit code.
     @discardableResult
-    func stop() async throws -> Int32 {
+    public func stop() async throws -> Int32 {
         process.signal(SIGTERM)
         return try await process.waitForExit(within: .seconds(30))
     }
 
     /// Sends an HTTP request; returns the status and the JSON body.
-    func http(_ method: HTTPMethod, _ path: String, body: String? = nil, token: String?? = .none) async throws -> (status: Int, body: JSONValue) {
+    public func http(_ method: HTTPMethod, _ path: String, body: String? = nil, token: String?? = .none) async throws -> (status: Int, body: JSONValue) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         let bearer = token ?? self.token
@@ -72,7 +87,7 @@ final class LiveDaemon: Sendable {
     }
 
     /// Opens a live-chat WebSocket to `workspace`.
-    func socket(_ workspace: String, token: String? = nil, reading: Bool = true) async throws -> LiveSocket {
+    public func socket(_ workspace: String, token: String? = nil, reading: Bool = true) async throws -> LiveSocket {
         try await LiveSocket.open(url: "ws://127.0.0.1:\(port)/v1/live/\(workspace)?token=\(token ?? self.token)", reading: reading)
     }
 
@@ -82,15 +97,18 @@ final class LiveDaemon: Sendable {
     }
 }
 
-struct DaemonError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// The daemon did not start, or did not answer as expected.
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A WebSocket client that records every frame the server sends.
-final class LiveSocket: Sendable {
-    let frames: Recorder<JSONValue>
-    let closeFrame: Recorder<String>
+public final class LiveSocket: Sendable {
+    /// Every frame received, parsed as JSON (a frame that is not JSON as a string).
+    public let frames: Recorder<JSONValue>
+    /// How the connection ended (`<code> <reason>`, `closed`, or `error: …`).
+    public let closeFrame: Recorder<String>
     private let outgoing: AsyncStream<String>.Continuation
     private let task: Task<Void, Never>
 
@@ -102,7 +120,7 @@ final class LiveSocket: Sendable {
     }
 
     /// Connects; with `reading: false` the client never reads, like a stalled browser tab.
-    static func open(url: String, reading: Bool) async throws -> LiveSocket {
+    public static func open(url: String, reading: Bool) async throws -> LiveSocket {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
         let frames = Recorder<JSONValue>()
         let closeFrame = Recorder<String>()
@@ -145,37 +163,37 @@ final class LiveSocket: Sendable {
     }
 
     /// Sends one text frame.
-    func send(_ text: String) { outgoing.yield(text) }
+    public func send(_ text: String) { outgoing.yield(text) }
 
     /// Sends a JSON object.
-    func send(_ object: [String: JSONValue]) { send(JSONValue.object(object).jsonText) }
+    public func send(_ object: [String: JSONValue]) { send(JSONValue.object(object).jsonText) }
 
     /// Closes the connection and waits for it to end.
-    func close() async {
+    public func close() async {
         outgoing.finish()
         task.cancel()
         await task.value
     }
 
     /// The frames of a given `type`.
-    func frames(ofType type: String) -> [JSONValue] { frames.items.filter { $0["type"] == .string(type) } }
+    public func frames(ofType type: String) -> [JSONValue] { frames.items.filter { $0["type"] == .string(type) } }
 
     /// Waits for a frame satisfying `predicate` and returns it.
     @discardableResult
-    func waitFor(within timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+    public func waitFor(within timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
         let items = try await frames.wait(within: timeout) { $0.contains(where: predicate) }
         return items.first(where: predicate)!
     }
 
     /// Waits for a frame of `type` (counting only frames after `index`).
     @discardableResult
-    func waitFor(type: String, after index: Int = 0, within timeout: Duration = .seconds(30)) async throws -> JSONValue {
+    public func waitFor(type: String, after index: Int = 0, within timeout: Duration = .seconds(30)) async throws -> JSONValue {
         let items = try await frames.wait(within: timeout) { $0.dropFirst(index).contains { $0["type"] == .string(type) } }
         return items.dropFirst(index).first { $0["type"] == .string(type) }!
     }
 
     /// Waits for the session's status notice.
-    func waitForStatus(_ status: String, after index: Int = 0) async throws {
+    public func waitForStatus(_ status: String, after index: Int = 0) async throws {
         let notice = "{\"status\":\"\(status)\"}"
         try await frames.wait(within: .seconds(30)) { $0.dropFirst(index).contains { $0["type"] == .string("system") && $0["content"] == .string(notice) } }
     }
