@@ -32,17 +32,24 @@ public final class LiveDaemon: Sendable {
     /// Starts the daemon; `agents` is the config's `agents` object as JSON text and
     /// `extraConfig` more top-level keys (`, "approvals": {…}`). With `directory`, that
     /// directory (and its state) is used and kept, so a second daemon can follow the first.
-    public init(agents: String, extraConfig: String = "", arguments: [String] = [], in directory: TemporaryDirectory? = nil) async throws {
+    /// With `descriptorLimit`, the daemon runs with that many open files at most (soft and hard).
+    public init(agents: String, extraConfig: String = "", arguments: [String] = [], in directory: TemporaryDirectory? = nil,
+                descriptorLimit: Int? = nil) async throws {
         let dir = try directory ?? TemporaryDirectory(prefix: "switchboard-daemon")
         self.directory = dir
         ownsDirectory = directory == nil
         let config = try dir.write("config.json", """
         {"stateDirectory": "state", "pluginDirectories": ["\(BuildProducts.directory)"], "agents": \(agents)\(extraConfig)}
         """)
-        process = try await SpawnedProcess.start(
-            BuildProducts.executable("switchboard"),
-            ["serve", "--config", config, "--port", "0"] + arguments
-        )
+        let serve = ["serve", "--config", config, "--port", "0"] + arguments
+        if let descriptorLimit {
+            // The shell lowers the limit and becomes the daemon (same pid).
+            process = try await SpawnedProcess.start(
+                "/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", BuildProducts.executable("switchboard")] + serve
+            )
+        } else {
+            process = try await SpawnedProcess.start(BuildProducts.executable("switchboard"), serve)
+        }
         let line: String
         do {
             line = try await process.waitForLine(containing: "listening on http://", within: .seconds(60))

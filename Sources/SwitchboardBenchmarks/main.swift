@@ -1,6 +1,7 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
 //     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only]
+//     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
 
@@ -47,6 +48,13 @@ let pluginDirectory: String = {
 // `--codex-only`: just the Codex adapter's section (it needs the real CLI).
 if arguments.contains("--codex-only") {
     try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+    exit(0)
+}
+
+// `--connections N` runs only the connection-churn figures (section 9).
+if let i = arguments.firstIndex(of: "--connections"), i + 1 < arguments.count, let count = Int(arguments[i + 1]),
+   (1...1_000_000).contains(count) {
+    try await runConnectionChurn(count: count)
     exit(0)
 }
 

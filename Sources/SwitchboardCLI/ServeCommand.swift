@@ -55,6 +55,11 @@ struct Serve: AsyncParsableCommand {
         if let path = token.generatedAt {
             logger.notice("generated an API token; it is stored in \(path) (readable only by you)")
         }
+        var configuration = SwitchboardServer.Configuration(
+            host: host, port: port, token: token.token, defaultAgentType: config.server.defaultAgentType,
+            allowedOrigins: config.server.allowedOrigins
+        )
+        configuration.limits = Self.connectionLimits(config.server.limits, logger: logger)
         let manager = runtime.makeManager(allowHostWorkspace: allowHost, logger: logger)
         // Requests a previous run left waiting can no longer be answered: the audit log says so.
         do {
@@ -67,8 +72,7 @@ struct Serve: AsyncParsableCommand {
             manager: manager,
             store: runtime.store,
             catalog: runtime.catalog,
-            configuration: .init(host: host, port: port, token: token.token, defaultAgentType: config.server.defaultAgentType,
-                                 allowedOrigins: config.server.allowedOrigins),
+            configuration: configuration,
             logger: logger
         )
         let agents = runtime.catalog.registry.agentTypes.joined(separator: ", ")
@@ -76,6 +80,22 @@ struct Serve: AsyncParsableCommand {
             print("switchboard listening on http://\(host):\(port) (agents: \(agents.isEmpty ? "none" : agents); @host \(allowHost ? "allowed" : "refused"))")
             fflush(nil)
         }
+    }
+}
+
+extension Serve {
+    /// The configured limits, with `maxConnections` lowered to what the descriptor limit allows
+    /// once it is raised to its hard maximum.
+    static func connectionLimits(_ configured: ConnectionLimits, logger: Logger) -> ConnectionLimits {
+        var limits = configured
+        let descriptors = DescriptorLimit.raiseToHardMaximum()
+        limits.maxConnections = DescriptorLimit.connectionLimit(configured: configured.maxConnections, descriptors: descriptors)
+        if limits.maxConnections < configured.maxConnections {
+            logger.warning("server.maxConnections lowered to fit the descriptor limit", metadata: [
+                "configured": "\(configured.maxConnections)", "using": "\(limits.maxConnections)", "descriptorLimit": "\(descriptors)",
+            ])
+        }
+        return limits
     }
 }
 

@@ -23,6 +23,8 @@ public final class SQLiteSessionStore: SessionStore {
     public let path: String
 
     let pool: DatabasePool
+    /// The file opened, to notice when it is removed or replaced (see ``health()``).
+    let identity: FileIdentity?
 
     /// Opens (creating if missing) the store at `<stateDirectory>/sessions.sqlite`, creating
     /// the directory with mode 0700 if it does not exist.
@@ -59,6 +61,7 @@ public final class SQLiteSessionStore: SessionStore {
     package init(path: String, syncEveryCommit: Bool) throws(SessionStoreError) {
         self.path = path
         self.pool = try Self.openPool(path, syncEveryCommit: syncEveryCommit)
+        self.identity = try? FileIdentity.of(path).get()
     }
 
     // MARK: - SessionStore
@@ -230,11 +233,15 @@ public final class SQLiteSessionStore: SessionStore {
     // MARK: - Running and errors
 
     func write<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try checkWritable(action, committed: false)
+        let result: T
         do {
-            return try await pool.write(body)
+            result = try await pool.write(body)
         } catch {
             throw Self.storeError(error, path: path, action: action, code: .writeFailed)
         }
+        try checkWritable(action, committed: true)
+        return result
     }
 
     func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -43,6 +43,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .notFound: return APIError(.notFound, "not_found", e.message)
             case .busy: return APIError(.conflict, "busy", e.message)
             case .hostWorkspaceDisabled: return APIError(.forbidden, "host_access_disabled", e.message)
+            case .liveSessionLimit: return APIError(.serviceUnavailable, "too_many_sessions", e.message)
             case .requestNotFound: return APIError(.notFound, "not_found", e.message)
             case .alreadyResolved: return APIError(.conflict, "already_resolved", e.message)
             case .invalidDecision: return APIError(.badRequest, "invalid_decision", e.message)
@@ -50,6 +51,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             }
         case let e as RegistryError: return APIError(.badRequest, "unknown_agent_type", e.message)
         case let e as AdapterError: return APIError(.badGateway, "agent_failed", e.message)
+        case let e as SessionStoreError where e.code == .unavailable: return APIError(.serviceUnavailable, "store_unavailable", e.message)
         case let e as SessionStoreError: return APIError(.internalServerError, "store_failed", e.message)
         default: return APIError(.internalServerError, "internal", String(describing: error))
         }

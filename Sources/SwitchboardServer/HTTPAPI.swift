@@ -9,13 +9,10 @@ struct HTTPAPI: Sendable {
     let store: any SessionStore
     let catalog: PluginCatalog
     let defaultAgentType: String
+    let storeHealth: StoreHealthWatch
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/health") { _, _ in jsonResponse(Self.health) }
-        router.head("/health") { _, _ in
-            // Like GET, without the body.
-            Response(status: .ok, headers: [.contentType: "application/json", .contentLength: "\(Self.health.jsonText.utf8.count)"])
-        }
+        addHealthRoutes(to: router)
         router.get("/v1/agents") { _, _ in jsonResponse(.array(catalog.entries.map(Self.agentJSON))) }
         router.get("/v1/sessions") { request, _ in try await listSessions(workspace: request.uri.queryParameters.get("workspace")) }
         router.post("/v1/sessions") { request, _ in try await startSession(request) }

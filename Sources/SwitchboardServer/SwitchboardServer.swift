@@ -26,6 +26,8 @@ public struct SwitchboardServer: Sendable {
         public var maxMessageBytes: Int
         /// Browser origins accepted besides the daemon's own (`server.allowedOrigins`).
         public var allowedOrigins: [String]
+        /// Connection limits and timeouts (`server.maxConnections` …); see ``ConnectionLimits``.
+        public var limits = ConnectionLimits()
 
         public init(host: String = "127.0.0.1", port: Int = 7391, token: String, defaultAgentType: String = "claude",
                     maxMessageBytes: Int = 1 << 20, allowedOrigins: [String] = []) {
@@ -43,6 +45,7 @@ public struct SwitchboardServer: Sendable {
     public let catalog: PluginCatalog
     public let configuration: Configuration
     public let logger: Logger
+    let storeHealth: StoreHealthWatch
 
     public init(manager: SessionManager, store: any SessionStore, catalog: PluginCatalog, configuration: Configuration, logger: Logger) {
         self.manager = manager
@@ -50,6 +53,7 @@ public struct SwitchboardServer: Sendable {
         self.catalog = catalog
         self.configuration = configuration
         self.logger = logger
+        self.storeHealth = StoreHealthWatch(store: store, logger: logger)
     }
 
     /// The `{workspace}` path parameter, as written: not percent-decoded, so `%40host` is
@@ -65,7 +69,8 @@ public struct SwitchboardServer: Sendable {
 
     /// Builds the Hummingbird application. `onListening` receives the bound address.
     public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
-        let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType)
+        let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType,
+                          storeHealth: storeHealth)
         let origins = OriginPolicy(host: configuration.host, port: configuration.port, allowedOrigins: configuration.allowedOrigins)
         let router = Router()
         router.middlewares.add(NotFoundAsJSONMiddleware())
@@ -80,34 +85,18 @@ public struct SwitchboardServer: Sendable {
             throw APIError(.upgradeRequired, "upgrade_required", "This path speaks WebSocket: send an Upgrade request.")
         }
 
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        wsRouter.middlewares.add(BearerTokenMiddleware(token: configuration.token))
-        let manager = self.manager, configuration = self.configuration, logger = self.logger
-        wsRouter.ws("/v1/live/{workspace}") { request, context in
-            // A refused upgrade goes on to the HTTP router, which answers with the JSON error.
-            if let origin = request.headers[.origin], !origins.accepts(origin) { return .dontUpgrade }
-            let workspace = try Self.workspace(context)
-            if WorkspaceName.problem(with: workspace) != nil { return .dontUpgrade }
-            return .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            let workspace = (try? Self.workspace(context.requestContext)) ?? ""
-            let connection = LiveChatConnection(
-                workspace: workspace, manager: manager, defaultAgentType: configuration.defaultAgentType,
-                maxMessageBytes: configuration.maxMessageBytes, outbound: outbound, logger: logger
-            )
-            await connection.run(inbound: inbound)
-        }
-
+        let upgrade = LiveChatUpgrade(
+            token: configuration.token, origins: origins, manager: manager, defaultAgentType: configuration.defaultAgentType,
+            maxMessageBytes: configuration.maxMessageBytes, logger: logger
+        )
+        let configuration = self.configuration, logger = self.logger
+        let connections = ConnectionGuard(limit: configuration.limits.clamped().maxConnections, logger: logger)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter,
-                // Frames up to 4× the message limit reach the handler, which answers oversize
-                // ones with an error frame instead of dropping the connection.
-                configuration: .init(ws: .init(maxFrameSize: configuration.maxMessageBytes * 4))
-            ),
+            server: guardedServer(upgrade: upgrade, connections: connections),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
             onServerRunning: { channel in
+                await Self.guardAccepts(of: channel, connections: connections, logger: logger)
                 let port = channel.localAddress?.port ?? configuration.port
                 origins.listening(on: port)
                 await onListening(configuration.host, port)
@@ -123,6 +112,7 @@ public struct SwitchboardServer: Sendable {
                 services: [
                     .init(service: SessionsService(manager: manager, logger: logger)),
                     .init(service: makeApplication(onListening: onListening)),
+                    .init(service: MaintenanceService(manager: manager, storeHealth: storeHealth)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -12,6 +12,8 @@ public final class SpawnedProcess: Sendable {
     public var pid: pid_t { process.pid }
     /// Every line the child wrote to stdout, as it arrives.
     public let lines: Recorder<String>
+    /// Every line the child wrote to stderr, as it arrives.
+    public var errorLines: Recorder<String> { errors }
     private let errors: Recorder<String>
     private let process: AgentProcess
 

@@ -72,7 +72,7 @@ struct ConfigTests {
             "messageBufferSize: must be a whole number from 1 to 1000000, not 0",
             "allowHostWorkspace: must be true or false, not a string",
         ])
-        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, approvals, clientQueueLimit, containerPrefix, messageBufferBytes, messageBufferSize, pluginDirectories, server, stateDirectory)"])
+        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, approvals, clientQueueLimit, containerPrefix, maxLiveSessions, messageBufferBytes, messageBufferSize, pluginDirectories, server, sessionIdleMinutes, stateDirectory)"])
         #expect(try issues(#"{"agents":{"Claude":{}}}"#) == ["agents.Claude: the agent type 'Claude' is not valid (use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit)"])
         #expect(try issues(#"{"agents":{"claude":{"settings":[1],"plugins":"x"}}}"#) == [
             "agents.claude.plugins: unknown key (known keys: plugin, settings)",
@@ -81,7 +81,7 @@ struct ConfigTests {
         #expect(try issues(#"{"pluginDirectories":["/nonexistent-dir"]}"#) == ["pluginDirectories[0]: directory '/nonexistent-dir' does not exist"])
         #expect(try issues("[1]") == ["the top level must be an object, not an array"])
         #expect(try issues(#"{"server":{"port":70000,"token":"short","defaultAgent":"Bad","tls":true}}"#) == [
-            "server.tls: unknown key (known keys: allowedOrigins, defaultAgent, host, port, token)",
+            "server.tls: unknown key (known keys: allowedOrigins, defaultAgent, headerTimeoutSeconds, host, idleTimeoutSeconds, maxConnections, maxHeaderBytes, pingIntervalSeconds, port, token)",
             "server.port: must be a port number from 1 to 65535, not 70000",
             "server.token: must be a string of at least 16 characters",
             "server.defaultAgent: must be an agent type name, not \"Bad\"",

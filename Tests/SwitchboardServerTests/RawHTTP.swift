@@ -1,8 +1,6 @@
 import SwitchboardAgentTesting
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SwitchboardTesting
 
 /// One HTTP/1.1 exchange over a plain socket, for what a high-level client will not send
 /// (a `HEAD`, a WebSocket upgrade with chosen headers): writes `request`, reads the head and
@@ -15,31 +13,17 @@ enum RawHTTP {
     }
 
     static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) throws -> Reply {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DaemonError("socket() failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let connection = try LoopbackConnection(port: port)
+        guard connection.send(request) else { throw DaemonError("send() failed") }
+        let isHead = request.hasPrefix("HEAD ")
+        var reply: Reply?
+        if connection.waitFor(within: .seconds(timeoutSeconds), { reply = complete($0, isHead: isHead); return reply != nil }), let reply {
+            return reply
         }
-        guard connected == 0 else { throw DaemonError("connect() failed") }
-        let bytes = Array(request.utf8)
-        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw DaemonError("send() failed") }
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if let reply = complete(received, isHead: request.hasPrefix("HEAD ")) { return reply }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
-            if n < 0 { throw DaemonError("no complete answer within \(timeoutSeconds) s: \(String(decoding: received, as: UTF8.self))") }
-            received += chunk[0..<n]
+        guard connection.readOnce(within: .zero) == .closed else {
+            throw DaemonError("no complete answer within \(timeoutSeconds) s: \(connection.text)")
         }
-        guard let reply = complete(received, isHead: true) else { throw DaemonError("the connection closed without an answer") }
+        guard let reply = complete(connection.received, isHead: true) else { throw DaemonError("the connection closed without an answer") }
         return reply
     }
 

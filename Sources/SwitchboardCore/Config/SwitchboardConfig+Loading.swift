@@ -3,12 +3,15 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "messageBufferBytes",
-        "messageBufferSize", "pluginDirectories", "server", "stateDirectory",
+        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "maxLiveSessions",
+        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "server", "sessionIdleMinutes", "stateDirectory",
     ]
 
     /// The keys of the `server` object.
-    public static let serverKeys: [String] = ["allowedOrigins", "defaultAgent", "host", "port", "token"]
+    public static let serverKeys: [String] = [
+        "allowedOrigins", "defaultAgent", "headerTimeoutSeconds", "host", "idleTimeoutSeconds", "maxConnections",
+        "maxHeaderBytes", "pingIntervalSeconds", "port", "token",
+    ]
 
     /// The largest `messageBufferSize`.
     public static let maximumMessageBufferSize = 1_000_000
@@ -168,6 +171,7 @@ extension SwitchboardConfig {
         if let value = object["approvals"] {
             if let policy = parseApprovals(value, issue: issue) { config.approvals = policy }
         }
+        parseLimits(object, into: &config, issue: issue)
         if let value = object["agents"] {
             if let agents = value.objectValue {
                 for type in agents.keys.sorted() {

@@ -32,6 +32,11 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var messageBufferBytes: Int
     /// How many frames may wait for one client before it is disconnected.
     public var clientQueueLimit: Int = 1000
+    /// How long a live session with no clients and no running turn is kept before it is
+    /// disposed (it stays in the store).
+    public var sessionIdleMinutes: Int = SwitchboardConfig.defaultSessionIdleMinutes
+    /// How many sessions may be live at once.
+    public var maxLiveSessions: Int = SwitchboardConfig.defaultMaxLiveSessions
     /// Containers are named `<prefix><workspace>`.
     public var containerPrefix: String
     /// Whether the host workspace `@host` may be used; `nil` leaves it to the default
@@ -54,6 +59,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
         /// Browser origins, besides the daemon's own, whose requests are accepted (normalised
         /// as ``WebOrigin/text``).
         public var allowedOrigins: [String] = []
+        /// Connection limits and timeouts.
+        public var limits = ConnectionLimits()
 
         public init() {}
     }

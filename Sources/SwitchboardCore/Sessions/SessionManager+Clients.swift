@@ -47,6 +47,7 @@ extension SessionManager {
         entry.outbox.close()
         entry.delivery.cancel()
         entry.client.onDisconnect(reason)
+        if session.clients.isEmpty { session.lastClientLeft = Int64(Timestamp.epochMilliseconds()) }
     }
 
     // MARK: - Queries

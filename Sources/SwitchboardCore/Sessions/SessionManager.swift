@@ -26,6 +26,11 @@ public actor SessionManager {
         public var stateDirectory: String?
         /// How many frames may wait for one client before it is disconnected.
         public var clientQueueLimit: Int
+        /// How long a session with no clients and no running turn stays live (see
+        /// ``SessionManager/runIdleExpiry()``); `nil`: until it is disposed.
+        public var sessionIdleTimeout: Duration? = nil
+        /// How many sessions may be live at once; `nil`: no limit.
+        public var maxLiveSessions: Int? = nil
         /// The rules for decision requests, and their timeout.
         public var approvals: ApprovalPolicy
 
@@ -58,6 +63,8 @@ public actor SessionManager {
                 clientQueueLimit: config.clientQueueLimit,
                 approvals: config.approvals
             )
+            sessionIdleTimeout = .seconds(min(max(config.sessionIdleMinutes, 1), SwitchboardConfig.sessionIdleMinutesRange.upperBound) * 60)
+            maxLiveSessions = config.maxLiveSessions
         }
     }
 
@@ -73,6 +80,8 @@ public actor SessionManager {
         /// ignored until the adapter reports this status.
         var awaitedStatus: SessionStatus?
         var disposed = false
+        /// When the last client left (epoch ms), for the idle expiry.
+        var lastClientLeft: Int64 = 0
         /// Decision requests waiting for a person, by the manager's request id.
         var decisions: [String: OpenDecision] = [:]
         /// The manager's request id of each open request, by the adapter's own id.
@@ -106,6 +115,8 @@ public actor SessionManager {
     var decisionSessions: [String: String] = [:]
     private var starting: [String: Task<String, any Error>] = [:]
     var nextClientNumber = 1
+    /// Sessions being created, counted against ``Configuration/maxLiveSessions``.
+    var reservedStarts = 0
 
     /// A manager that makes adapters through `registry` and persists sessions in `store`.
     public init(
@@ -151,6 +162,8 @@ public actor SessionManager {
     }
 
     private func createSession(id: String, _ requested: SessionStartOptions) async throws -> String {
+        try reserveLiveSlot()
+        defer { reservedStarts -= 1 }
         // A stored session comes back as it was recorded: its workspace and agent type win.
         let existing = try await store.get(id)
         var options = requested

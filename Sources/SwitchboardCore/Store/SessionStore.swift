@@ -104,6 +104,11 @@ public protocol SessionStore: Sendable {
     /// the daemon does at start for requests a previous run left open.
     /// - Returns: how many were expired.
     func expirePendingDecisions(at time: Int64) async throws -> Int
+
+    /// Whether writes are still kept; a store whose file can vanish or be replaced under it
+    /// reports that here (and refuses writes with ``SessionStoreError/Code/unavailable``).
+    /// The default is ``SessionStoreHealth/healthy``.
+    func health() async -> SessionStoreHealth
 }
 
 /// The domain of ``SessionStoreError``: failures of a session store.

@@ -1,0 +1,24 @@
+import Hummingbird
+import SwitchboardAdapterAPI
+import SwitchboardCore
+
+extension HTTPAPI {
+    /// `GET` and `HEAD /health`: `200` `{"status":"ok"}`, or `503`
+    /// `{"reason":"…","status":"unavailable"}` while the session store cannot keep writes.
+    func addHealthRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/health") { _, _ in
+            let (status, body) = await healthAnswer()
+            return jsonResponse(body, status: status)
+        }
+        router.head("/health") { _, _ in
+            // Like GET, without the body.
+            let (status, body) = await healthAnswer()
+            return Response(status: status, headers: [.contentType: "application/json", .contentLength: "\(body.jsonText.utf8.count)"])
+        }
+    }
+
+    private func healthAnswer() async -> (HTTPResponse.Status, JSONValue) {
+        guard let problem = await storeHealth.check().problem else { return (.ok, Self.health) }
+        return (.serviceUnavailable, .object(["status": .string("unavailable"), "reason": .string(problem)]))
+    }
+}

@@ -1,0 +1,57 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import SwitchboardCore
+
+/// Decides whether a request becomes a live-chat WebSocket: `GET /v1/live/{workspace}` with
+/// the token (`Authorization: Bearer …`, else `?token=`), an accepted `Origin` if any, and a
+/// valid workspace name. Anything else is not upgraded (the WebSocket layer answers `400`).
+///
+/// This replaces a WebSocket route in a Hummingbird router: such a route keeps its request
+/// context in a box the context itself holds, a reference cycle that leaked about a kilobyte
+/// for every WebSocket connection ever made.
+struct LiveChatUpgrade: Sendable {
+    static let pathPrefix = "/v1/live/"
+
+    let token: String
+    let origins: OriginPolicy
+    let manager: SessionManager
+    let defaultAgentType: String
+    let maxMessageBytes: Int
+    let logger: Logger
+
+    /// The workspace named by an acceptable upgrade request, or `nil` to refuse it.
+    func workspace(for request: HTTPRequest) -> String? {
+        guard request.method == .get, let target = request.path else { return nil }
+        let uri = URI(target)
+        guard uri.path.hasPrefix(Self.pathPrefix) else { return nil }
+        // As written, not percent-decoded, like every path parameter.
+        let workspace = String(uri.path.dropFirst(Self.pathPrefix.count))
+        guard !workspace.contains("/"), WorkspaceName.problem(with: workspace) == nil else { return nil }
+        let presented: String?
+        if let header = request.headerFields[.authorization] {
+            presented = BearerTokenMiddleware<BasicRequestContext>.bearerToken(in: header)
+        } else {
+            presented = uri.queryParameters.get("token")
+        }
+        guard let presented, AccessToken.matches(presented, token) else { return nil }
+        if let origin = request.headerFields[.origin], !origins.accepts(origin) { return nil }
+        return workspace
+    }
+
+    /// The answer to an upgrade request: refuse, or upgrade and serve a ``LiveChatConnection``.
+    func shouldUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard let workspace = workspace(for: request) else { return .dontUpgrade }
+        let manager = self.manager, defaultAgentType = self.defaultAgentType
+        let maxMessageBytes = self.maxMessageBytes, logger = self.logger
+        return .upgrade([:]) { inbound, outbound, _ in
+            let connection = LiveChatConnection(
+                workspace: workspace, manager: manager, defaultAgentType: defaultAgentType,
+                maxMessageBytes: maxMessageBytes, outbound: outbound, logger: logger
+            )
+            await connection.run(inbound: inbound)
+        }
+    }
+}
