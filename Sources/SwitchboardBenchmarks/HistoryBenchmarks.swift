@@ -61,20 +61,15 @@ func runHistoryBenchmarks(quick: Bool) async throws {
     // b) Through the session manager: emit → log (group commit) → delivered to a client,
     //    against the same manager with a store that keeps nothing.
     print("   b) a streaming turn through the session manager, one client (emit → logged → delivered):")
-    let registry = AgentRegistry()
-    let adapters = Mutex<[FloodAdapter]>([])
-    try registry.register(agentType: "flood") { _ in
-        let adapter = FloodAdapter()
-        adapters.withLock { $0.append(adapter) }
-        return adapter
-    }
+    let flood = try FloodRegistry()
+    let registry = flood.registry
     let messages = quick ? 20_000 : 100_000
     var rates: [String: Double] = [:]
     for (label, store) in [("no log (NullStore)", NullStore() as any SessionStore),
                            ("event log (SQLite)", try SQLiteSessionStore(path: scratch + "/manager.sqlite") as any SessionStore)] {
         let manager = SessionManager(registry: registry, store: store, configuration: .init(clientQueueLimit: messages + 10), logger: quiet)
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
-        let adapter = adapters.withLock { $0.last! }
+        let adapter = try flood.last
         let counter = FanOutCounter(clients: 1, target: messages + 1)
         _ = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: 0) }))
         let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")

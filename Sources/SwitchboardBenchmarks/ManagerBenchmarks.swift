@@ -18,6 +18,39 @@ final class FloodAdapter: AgentAdapter {
     func dispose() async { channel.finish() }
 }
 
+/// A registry whose type `flood` makes ``FloodAdapter``s, and the adapters it made.
+final class FloodRegistry: Sendable {
+    private final class Made: Sendable {
+        let adapters = Mutex<[FloodAdapter]>([])
+    }
+
+    let registry = AgentRegistry()
+    private let made = Made()
+
+    init() throws {
+        let made = self.made
+        try registry.register(agentType: "flood") { _ in
+            let adapter = FloodAdapter()
+            made.adapters.withLock { $0.append(adapter) }
+            return adapter
+        }
+    }
+
+    /// The adapter made last (the benchmarks start one session at a time).
+    var last: FloodAdapter {
+        get throws {
+            guard let adapter = made.adapters.withLock({ $0.last }) else { throw BenchmarkError("no flood adapter was made") }
+            return adapter
+        }
+    }
+}
+
+/// A benchmark could not run as set up.
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A store that keeps nothing: the fan-out figures measure the manager, not SQLite.
 actor NullStore: SessionStore {
     func create(_ record: SessionRecord) async throws {}
@@ -79,19 +112,14 @@ let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
     print("")
     print("4. Session manager fan-out: adapter event -> buffered frame -> every client's send")
-    let registry = AgentRegistry()
-    let adapters = Mutex<[FloodAdapter]>([])
-    try registry.register(agentType: "flood") { _ in
-        let adapter = FloodAdapter()
-        adapters.withLock { $0.append(adapter) }
-        return adapter
-    }
+    let flood = try FloodRegistry()
+    let registry = flood.registry
     let messages = quick ? 5_000 : 50_000
     for clients in [1, 10, 100] {
         let manager = SessionManager(registry: registry, store: NullStore(),
                                      configuration: .init(clientQueueLimit: messages + 10), logger: quiet)
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
-        let adapter = adapters.withLock { $0.last! }
+        let adapter = try flood.last
         // Each client receives its Connected notice plus every message.
         let counter = FanOutCounter(clients: clients, target: messages + 1)
         for c in 0..<clients {

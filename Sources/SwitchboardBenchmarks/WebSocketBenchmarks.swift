@@ -48,13 +48,8 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
         logger.logLevel = .critical
         return logger
     }()
-    let registry = AgentRegistry()
-    let adapters = Mutex<[FloodAdapter]>([])
-    try registry.register(agentType: "flood") { _ in
-        let adapter = FloodAdapter()
-        adapters.withLock { $0.append(adapter) }
-        return adapter
-    }
+    let flood = try FloodRegistry()
+    let registry = flood.registry
     let burst = quick ? 2_000 : 10_000
     let paced = quick ? 300 : 2_000
     print("   (\"log\": with the SQLite event log; else a store that keeps nothing, as in earlier builds)")
@@ -81,7 +76,7 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
         let port = boundPort
 
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
-        let adapter = adapters.withLock { $0.last! }
+        let adapter = try flood.last
         let total = burst + paced
         let logs = (0..<clients).map { _ in LatencyLog(expected: total) }
         let ready = AsyncStream<Void>.makeStream()

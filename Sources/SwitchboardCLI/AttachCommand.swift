@@ -41,13 +41,7 @@ struct Attach: AsyncParsableCommand {
         let printer = TerminalPrinter()
         let (outgoing, out) = AsyncStream.makeStream(of: JSONValue.self)
         let decisions = TerminalDecisions(printer: printer) { requestId, reply in
-            var frame: [String: JSONValue] = ["type": .string("permission_response"), "requestId": .string(requestId), "decision": .string(reply.decision)]
-            if let message = reply.message { frame["message"] = .string(message) }
-            if !reply.answers.isEmpty {
-                frame["type"] = .string("question_response")
-                frame["answers"] = .object(reply.answers.mapValues(JSONValue.string))
-            }
-            out.yield(.object(frame))
+            out.yield(reply.frame(for: requestId))
         }
         var connect: [String: JSONValue] = ["type": .string("connect"), "sessionId": .string(sessionId)]
         if let resumeFrom { connect["resumeFromId"] = .int(resumeFrom) }

@@ -64,13 +64,7 @@ struct DaemonChat {
         let (outgoing, out) = AsyncStream.makeStream(of: JSONValue.self)
         out.yield(.object(connect))
         let decisions = TerminalDecisions(printer: printer, keepsEarlyLines: true) { requestId, reply in
-            var frame: [String: JSONValue] = ["type": .string("permission_response"), "requestId": .string(requestId), "decision": .string(reply.decision)]
-            if let message = reply.message { frame["message"] = .string(message) }
-            if !reply.answers.isEmpty {
-                frame["type"] = .string("question_response")
-                frame["answers"] = .object(reply.answers.mapValues(JSONValue.string))
-            }
-            out.yield(.object(frame))
+            out.yield(reply.frame(for: requestId))
         }
         let lines = StandardInputLines.stream()
         let signals = await UnixSignalsSequence(trapping: .sigint)

@@ -110,21 +110,33 @@ struct Sessions: AsyncParsableCommand {
         private func printHistory(_ config: SwitchboardConfig) async throws {
             let printer = TerminalPrinter()
             var after = -1
+            // The source is chosen once: the daemon, or (when none answers) the store.
+            var store: SQLiteSessionStore?
+            var sessionId = id
             while true {
-                let page = try await Sessions.withSource(config) { daemon in
-                    try await daemon.request(.GET, "/v1/sessions/\(id)/messages?after=\(after)&limit=\(Sessions.historyPage)").body.arrayValue ?? []
-                } store: { store in
-                    var found = try await store.get(id)
-                    if found == nil { found = try await store.find(agentSessionId: id) }
-                    guard let record = found else { throw CLIError("Session not found: \(id)") }
-                    return try await store.frames(record.id, after: after, limit: Sessions.historyPage).map { row in
+                var page: [JSONValue]?
+                if store == nil {
+                    page = try await Sessions.withSource(config) { daemon in
+                        try await daemon.request(.GET, "/v1/sessions/\(id)/messages?after=\(after)&limit=\(Sessions.historyPage)").body.arrayValue ?? []
+                    } store: { opened in
+                        var found = try await opened.get(id)
+                        if found == nil { found = try await opened.find(agentSessionId: id) }
+                        guard let record = found else { throw CLIError("Session not found: \(id)") }
+                        store = opened
+                        sessionId = record.id
+                        return nil
+                    }
+                }
+                if let store {
+                    page = try await store.frames(sessionId, after: after, limit: Sessions.historyPage).map { row in
                         (try? JSONValue(parsing: row.json)) ?? .object(["seq": .int(row.seq), "type": .string("system"), "content": .string("(frame \(row.seq) could not be read)")])
                     }
                 }
-                for frame in page {
+                let frames = page ?? []
+                for frame in frames {
                     if json { print(frame.jsonText) } else { Sessions.showHistoryFrame(frame, printer: printer) }
                 }
-                guard page.count == Sessions.historyPage, let last = page.last?["seq"]?.intValue, last > after else { break }
+                guard frames.count == Sessions.historyPage, let last = frames.last?["seq"]?.intValue, last > after else { break }
                 after = last
             }
             printer.finish()

@@ -41,6 +41,18 @@ actor TerminalDecisions {
         var decision: String
         var message: String?
         var answers: [String: String] = [:]
+
+        /// The live-chat frame that gives this answer to request `requestId`:
+        /// `permission_response`, or `question_response` when it carries answers.
+        func frame(for requestId: String) -> JSONValue {
+            var frame: [String: JSONValue] = ["type": .string("permission_response"), "requestId": .string(requestId), "decision": .string(decision)]
+            if let message { frame["message"] = .string(message) }
+            if !answers.isEmpty {
+                frame["type"] = .string("question_response")
+                frame["answers"] = .object(answers.mapValues(JSONValue.string))
+            }
+            return .object(frame)
+        }
     }
 
     private let printer: TerminalPrinter
