@@ -175,7 +175,8 @@ public actor SessionManager {
         if isHost && !configuration.allowHostWorkspace {
             throw SessionError(.hostWorkspaceDisabled, "The host workspace '\(hostWorkspaceName)' is not allowed on this server (see allowHostWorkspace and serve --no-host-access).")
         }
-        let adapter = try registry.makeAdapter(for: options.agentType)
+        // Off the actor, with the type's deadline: a plugin's create that blocks stalls no other session.
+        let adapter = try await registry.makeAdapter(for: options.agentType, timeout: nil)
         let now = Int64(Timestamp.epochMilliseconds())
         if existing == nil {
             do {
