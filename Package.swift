@@ -148,6 +148,7 @@ let package = Package(
             name: "SwitchboardCLI",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardProcess",
                 "SwitchboardSQLite",
                 "SwitchboardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
