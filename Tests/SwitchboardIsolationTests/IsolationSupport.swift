@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardAgentTesting
@@ -88,23 +89,27 @@ extension LiveDaemon {
 /// Polls `/health` every 100 ms while it runs; records every answer slower than a second
 /// (or missing), so a test can say the daemon answered throughout.
 final class HealthWatch: Sendable {
-    private let failures = Mutex<[String]>([])
-    private let checks = Atomic<Int>(0)
+    private final class Tally: Sendable {
+        let failures = Mutex<[String]>([])
+        let checks = Atomic<Int>(0)
+    }
+
+    private let tally = Tally()
     private let task: Task<Void, Never>
 
     init(_ daemon: LiveDaemon) {
-        let failures = self.failures, checks = self.checks
+        let tally = self.tally
         task = Task {
             while !Task.isCancelled {
                 let start = ContinuousClock.now
                 do {
                     let answer = try await daemon.http(.GET, "/health")
                     let took = ContinuousClock.now - start
-                    if answer.status != 200 || took > .seconds(1) { failures.withLock { $0.append("status \(answer.status) after \(took)") } }
-                } catch {
-                    failures.withLock { $0.append("\(error)") }
-                }
-                checks.add(1, ordering: .relaxed)
+                    if answer.status != 200 || took > .seconds(1) { tally.failures.withLock { $0.append("status \(answer.status) after \(took)") } }
+                } catch where !Task.isCancelled {
+                    tally.failures.withLock { $0.append("\(error)") }
+                } catch {}
+                tally.checks.add(1, ordering: .relaxed)
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
@@ -114,7 +119,7 @@ final class HealthWatch: Sendable {
     func stop() async -> (failures: [String], checks: Int) {
         task.cancel()
         await task.value
-        return (failures.withLock { $0 }, checks.load(ordering: .relaxed))
+        return (tally.failures.withLock { $0 }, tally.checks.load(ordering: .relaxed))
     }
 }
 
@@ -122,7 +127,12 @@ final class HealthWatch: Sendable {
 /// afterwards that every frame arrived, complete and in order.
 final class Streamer: Sendable {
     let socket: LiveSocket
-    private let task: Task<Int, any Error>
+    private let task: Task<Void, any Error>
+    private let turns = Counter()
+
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
     static let messagesPerTurn = 50
 
     static var settings: String {
@@ -135,6 +145,7 @@ final class Streamer: Sendable {
         self.socket = socket
         socket.send(["type": .string("connect"), "agentType": .string("scripted")])
         try await socket.waitFor(type: "session_started")
+        let counter = turns
         task = Task {
             var turns = 0
             while !Task.isCancelled {
@@ -144,15 +155,16 @@ final class Streamer: Sendable {
                     items.filter { $0["type"] == .string("done") }.count > before
                 }
                 turns += 1
+                counter.value.store(turns, ordering: .relaxed)
             }
-            return turns
         }
     }
 
     /// Stops after the current turn; the number of turns, and the problems found.
     func stop() async throws -> (turns: Int, problems: [String]) {
         task.cancel()
-        let turns = (try? await task.value) ?? 0
+        _ = try? await task.value
+        let turns = self.turns.value.load(ordering: .relaxed)
         var problems: [String] = []
         let sequenced = socket.frames.items.compactMap { frame -> (Int, JSONValue)? in
             guard let seq = frame["seq"]?.intValue else { return nil }

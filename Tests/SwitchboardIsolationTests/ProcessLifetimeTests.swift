@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardAgentTesting
@@ -79,18 +80,22 @@ struct ProcessLifetimeTests {
         let records = dir.path + "/state/processes"
         try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
         // A stand-in for an agent a crashed daemon left: a process group of its own.
-        let leftover = try await SpawnedProcess.start("/usr/bin/setsid", ["sleep", "600"])
+        let leftover = try await SpawnedProcess.start("/bin/sh", ["-c", "exec setsid -w sleep 600"])
         var group: Int32 = 0
         try await eventually("the leftover to have its own group") {
-            guard let stat = ProcessStat.read(leftover.pid), stat.command == "sleep" else { return false }
+            // setsid forks when its caller leads a group: find the sleep among its children.
+            guard let stat = ProcessStat.all().first(where: { $0.command == "sleep" && ($0.parent == leftover.pid || $0.pid == leftover.pid) }) else { return false }
             group = stat.group
-            return stat.group == leftover.pid
+            return stat.group == stat.pid
         }
         let start = try #require(ProcessStat.read(group)).startTime
         // Its owner is a pid that no longer runs (start time 1 never matches).
         try "owner 999999 1\n+\(group) \(start)\n".write(toFile: records + "/999999-1-1.groups", atomically: true, encoding: .utf8)
         let daemon = try await LiveDaemon(agents: "{}", in: dir)
-        try await eventually("the leftover to be killed", within: .seconds(10)) { leftover.hasExited }
+        try await eventually("the leftover to be killed", within: .seconds(10)) {
+            guard let stat = ProcessStat.read(group) else { return true }
+            return stat.state == "Z"
+        }
         #expect(!FileManager.default.fileExists(atPath: records + "/999999-1-1.groups"))
         #expect(daemon.process.stderr.contains("killed 1 process group(s) a previous daemon left running"), "\(daemon.process.stderr)")
         #expect(try await daemon.stop() == 0)

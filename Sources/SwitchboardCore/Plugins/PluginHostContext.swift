@@ -23,9 +23,17 @@ final class PluginHostContext: Sendable {
         var malformed = 0
         var closed = false
         var droppedAfterClose = 0
+        /// Set when the host rejected an event: the turn ended in error, and the plugin's
+        /// later status reports are ignored until the next request.
+        var faulted = false
+        /// Rejections reported on the stream since the last request.
+        var rejectedThisTurn = 0
         /// The host's turn timeout, armed while a turn runs.
         var turnTimer: Task<Void, Never>?
     }
+
+    /// How many rejected events per request become error events; the rest are only logged.
+    static let maximumRejectionsReported = 10
 
     /// The largest event the host reads (16 MiB); a larger one is rejected unread.
     static let maximumEventBytes = 16 << 20
@@ -59,6 +67,8 @@ final class PluginHostContext: Sendable {
         let refused = state.withLock { s -> Bool in
             guard !s.closed else { return true }
             s.pending[id] = Pending(continuation: continuation, name: name)
+            s.faulted = false
+            s.rejectedThisTurn = 0
             return false
         }
         if refused {
@@ -157,13 +167,14 @@ final class PluginHostContext: Sendable {
             if message.type == .done || message.type == .error { disarmTurnTimeout() }
             continuation.yield(.message(message))
         case .status(let status, let agentSessionId, _):
-            let id = state.withLock { s in
-                s.status = status
+            let (reported, id) = state.withLock { s in
+                // After a rejected event the turn stays in error whatever the plugin says.
+                if !s.faulted { s.status = status }
                 if let agentSessionId { s.agentSessionId = agentSessionId }
-                return s.agentSessionId
+                return (s.status, s.agentSessionId)
             }
             if status != .running { disarmTurnTimeout() }
-            continuation.yield(.status(status, agentSessionId: id))
+            continuation.yield(.status(reported, agentSessionId: id))
         case .error(let error, _):
             // An `error` event's code is read but not kept: `AdapterEvent.error` is text,
             // and the session manager treats every error outside a request alike.
@@ -201,12 +212,17 @@ final class PluginHostContext: Sendable {
 
     /// Counts a bad event and reports it on this adapter's stream.
     func reject(_ what: String) {
-        let closed = state.withLock { s in
+        let (closed, count) = state.withLock { s in
             s.malformed += 1
-            return s.closed
+            s.faulted = true
+            s.status = .error
+            s.rejectedThisTurn += 1
+            return (s.closed, s.rejectedThisTurn)
         }
         Self.logger.warning("plugin event rejected", metadata: ["plugin": "\(pluginName)", "reason": "\(what)"])
-        if !closed { continuation.yield(.error("Plugin '\(pluginName)' sent \(what); the event was ignored.")) }
+        // A flood of bad events reaches the session as a few errors; the log has them all.
+        guard !closed, count <= Self.maximumRejectionsReported else { return }
+        continuation.yield(.error("Plugin '\(pluginName)' sent \(what); the event was ignored."))
     }
 
     /// The plugin (or its helper) is gone: every pending request fails with `error`, the
