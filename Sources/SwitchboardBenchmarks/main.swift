@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--isolation-only]
 //     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
@@ -44,6 +44,12 @@ let pluginDirectory: String = {
     if let i = arguments.firstIndex(of: "--plugin-dir"), i + 1 < arguments.count { return arguments[i + 1] }
     return FilePaths.executableDirectory()
 }()
+
+// `--isolation-only`: just inline vs process.
+if arguments.contains("--isolation-only") {
+    try await runIsolationBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+    exit(0)
+}
 
 // `--codex-only`: just the Codex adapter's section (it needs the real CLI).
 if arguments.contains("--codex-only") {
@@ -242,6 +248,7 @@ if FilePaths.exists(swiftPlugin) {
 // MARK: - 4, 5. The session manager
 
 try await runManagerBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+try await runIsolationBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
 
 // MARK: - 6. The session store
 
