@@ -100,6 +100,9 @@ public struct AdapterConformance: Sendable {
         var loadFailure: String?
         var loadMessage = "An in-process factory has no plugin file to load."
         var isPlugin = false
+        // In process mode, the run's helper: stopped once every check is done, so the run
+        // leaves no process behind.
+        var helper: PluginIsolation?
         switch subject {
         case .factory(_, let make):
             factory = make
@@ -114,6 +117,7 @@ public struct AdapterConformance: Sendable {
                 case .process:
                     plugin = try PluginProbe.probe(path)
                     let helpers = PluginIsolation(agentType: plugin.agentType, pluginPath: path)
+                    helper = helpers
                     factory = { settings in IsolatedPluginAdapter(isolation: helpers, settings: settings) }
                 }
                 loadMessage = "Loaded '\(plugin.fileName)'\(isolation == .process ? " in a helper process" : ""): agent type '\(plugin.agentType)', ABI \(plugin.abiVersion), a \(plugin.structSize)-byte descriptor, built with \(plugin.toolchain)."
@@ -150,6 +154,7 @@ public struct AdapterConformance: Sendable {
             result.duration = clock.now - started
             results.append(result)
         }
+        await helper?.shutDown()
         return ConformanceReport(subject: subjectName, results: results)
     }
 }
