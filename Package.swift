@@ -37,6 +37,8 @@ let package = Package(
         .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
         // Starts an agent process and waits to be killed: the process owner's host-death test.
         .executable(name: "switchboard-process-probe", targets: ["ProcessProbe"]),
+        // Runs one plugin in a process of its own for agent types with `isolation: "process"`.
+        .executable(name: "switchboard-plugin-host", targets: ["SwitchboardPluginHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,8 +83,16 @@ let package = Package(
             dependencies: [
                 "CSwitchboardABI",
                 "SwitchboardAdapterAPI",
+                // The guardian and process records for plugin helper processes.
+                "SwitchboardProcess",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The plugin helper: dlopens one plugin and serves its ABI to the daemon over a socket.
+        .executableTarget(
+            name: "SwitchboardPluginHost",
+            dependencies: ["CSwitchboardABI", "SwitchboardAdapterAPI", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
         // The SQLite session store.
@@ -139,6 +149,7 @@ let package = Package(
             name: "SwitchboardCLI",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardProcess",
                 "SwitchboardSQLite",
                 "SwitchboardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -261,6 +272,17 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTestingTests",
             dependencies: ["SwitchboardTesting", "SwitchboardAdapterAPI"],
+            swiftSettings: swiftSettings
+        ),
+        // Crash-contained plugins: helpers, faults in both isolation modes, the daemon's
+        // SIGKILL, conformance in process mode.
+        .testTarget(
+            name: "SwitchboardIsolationTests",
+            dependencies: [
+                "SwitchboardCore", "SwitchboardProcess", "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardAdapterAPI",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--history-only]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--isolation-only] [--history-only]
 //     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
@@ -45,11 +45,18 @@ let pluginDirectory: String = {
     return FilePaths.executableDirectory()
 }()
 
-// `--codex-only`: just the Codex adapter's section (it needs the real CLI).
+// `--isolation-only`: just inline vs process.
+if arguments.contains("--isolation-only") {
+    try await runIsolationBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+    exit(0)
+}
+
+// `--history-only`: just the event log's section.
 if arguments.contains("--history-only") {
     try await runHistoryBenchmarks(quick: quick)
     exit(0)
 }
+// `--codex-only`: just the Codex adapter's section (it needs the real CLI).
 if arguments.contains("--codex-only") {
     try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
     exit(0)
@@ -246,6 +253,7 @@ if FilePaths.exists(swiftPlugin) {
 // MARK: - 4, 5. The session manager
 
 try await runManagerBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
+try await runIsolationBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
 
 // MARK: - 6. The session store
 

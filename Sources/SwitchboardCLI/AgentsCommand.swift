@@ -1,9 +1,10 @@
 import ArgumentParser
+import NIOHTTP1
 import SwitchboardAdapterAPI
 import SwitchboardCore
 
 /// `switchboard agents`: which plugin serves which agent type, and which failed.
-struct Agents: ParsableCommand {
+struct Agents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the agent types, the plugin serving each, and any plugin that failed to load.",
         discussion: """
@@ -27,42 +28,80 @@ struct Agents: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         if let inspect {
             try Self.inspect(inspect, json: json)
             return
         }
-        let catalog = PluginCatalog.load(try options.load())
+        let config = try options.load()
+        let catalog = PluginCatalog.load(config)
+        // A running daemon knows its plugin helpers: their pids and restarts.
+        let live = await Self.liveHelpers(config)
         if json {
-            print(JSONValue.array(catalog.entries.map(\.jsonValue)).prettyText)
+            print(JSONValue.array(catalog.entries.map { entry in
+                guard case .object(var object) = entry.jsonValue, let type = entry.agentType, let helper = live[type] else { return entry.jsonValue }
+                for (key, value) in helper { object[key] = value }
+                return .object(object)
+            }).prettyText)
         } else {
-            print(Self.table(catalog.entries))
+            print(Self.table(catalog.entries, live: live))
         }
         if catalog.hasFailures { throw ExitCode(1) }
     }
 
-    static func table(_ entries: [PluginCatalog.Entry]) -> String {
+    /// Per agent type, the daemon's `helperPid`, `restarts`, `crashes`, `lastCrash` and
+    /// `backoffSeconds`; empty when no daemon answers.
+    static func liveHelpers(_ config: SwitchboardConfig) async -> [String: [String: JSONValue]] {
+        guard let answer = try? await DaemonClient(config: config).request(.GET, "/v1/agents"), answer.status == 200,
+              let list = answer.body.arrayValue
+        else { return [:] }
+        var result: [String: [String: JSONValue]] = [:]
+        for item in list {
+            guard let type = item["agentType"]?.stringValue, item["isolation"]?.stringValue == "process" else { continue }
+            var fields: [String: JSONValue] = [:]
+            for key in ["helperPid", "restarts", "crashes", "lastCrash", "backoffSeconds"] { fields[key] = item[key] ?? .null }
+            result[type] = fields
+        }
+        return result
+    }
+
+    static func table(_ entries: [PluginCatalog.Entry], live: [String: [String: JSONValue]] = [:]) -> String {
         guard !entries.isEmpty else { return "No plugins found." }
-        let header = ["TYPE", "PLUGIN", "VERSION", "ABI", "STATUS"]
+        let header = ["TYPE", "PLUGIN", "VERSION", "ABI", "ISOLATION", "HELPER", "STATUS"]
         let rows = entries.map { e -> [String] in
             [
                 e.agentType ?? "-",
                 e.path.isEmpty ? "-" : (e.plugin?.fileName ?? e.path),
                 e.plugin?.pluginVersion ?? "-",
                 e.plugin.map { String($0.abiVersion) } ?? "-",
+                e.plugin == nil ? "-" : e.isolation.rawValue,
+                Self.helperText(e.agentType.flatMap { live[$0] }),
                 e.statusText,
             ]
         }
+        let fixed = header.count - 1
         var widths = header.map(\.count)
         for row in rows {
-            for (i, cell) in row.enumerated() where i < 4 { widths[i] = max(widths[i], cell.count) }
+            for (i, cell) in row.enumerated() where i < fixed { widths[i] = max(widths[i], cell.count) }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in
-                i < 4 ? cell + String(repeating: " ", count: widths[i] - cell.count) : cell
+                i < fixed ? cell + String(repeating: " ", count: widths[i] - cell.count) : cell
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+extension Agents {
+    /// `pid 123, 2 restarts` (with the back-off, when there is one); `-` without a daemon.
+    static func helperText(_ live: [String: JSONValue]?) -> String {
+        guard let live else { return "-" }
+        var parts: [String] = [live["helperPid"]?.intValue.map { "pid \($0)" } ?? "not running"]
+        let restarts = live["restarts"]?.intValue ?? 0
+        parts.append("\(restarts) restart\(restarts == 1 ? "" : "s")")
+        if let wait = live["backoffSeconds"]?.intValue { parts.append("backing off \(wait) s") }
+        return parts.joined(separator: ", ")
     }
 }
 
@@ -85,6 +124,7 @@ extension PluginCatalog.Entry {
             object["pluginVersion"] = .string(plugin.pluginVersion)
             object["abiVersion"] = .int(Int(plugin.abiVersion))
             object["toolchain"] = .string(plugin.toolchain)
+            object["isolation"] = .string(isolation.rawValue)
         }
         switch status {
         case .loaded:

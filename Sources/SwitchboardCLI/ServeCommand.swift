@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardProcess
 import SwitchboardServer
 
 /// `switchboard serve`: the daemon.
@@ -38,6 +39,17 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "switchboard")
+        // Before any plugin loads: what a daemon that died uncleanly left running is killed,
+        // and this one's process groups are recorded from now on.
+        let records = config.stateDirectory + "/processes"
+        try? FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let reaped = ProcessRecords.reapLeftovers(in: records)
+        if !reaped.isEmpty {
+            logger.notice("killed \(reaped.count) process group(s) a previous daemon left running", metadata: ["groups": "\(reaped.sorted())"])
+        }
+        if !ProcessRecords.enable(directory: records) {
+            logger.warning("process groups are not recorded: '\(records)' is not a usable directory")
+        }
         let runtime = try Runtime(config: config)
         for entry in runtime.catalog.entries where entry.isFailure {
             logger.warning("plugin not loaded", metadata: ["plugin": "\(entry.path)", "reason": "\(entry.statusText)"])

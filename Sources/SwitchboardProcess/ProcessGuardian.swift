@@ -58,6 +58,7 @@ public enum ProcessGuardian {
     @discardableResult
     public static func guardGroup(_ group: pid_t) -> Bool {
         guard group > 0 else { return false }
+        ProcessRecords.added(group)
         return state.withLock { s in
             s.groups.insert(group)
             return send("+\(group)\n", in: &s)
@@ -67,6 +68,7 @@ public enum ProcessGuardian {
     /// Stops guarding `group`: its leader was reaped, so the id may be reused.
     public static func release(_ group: pid_t) {
         guard group > 0 else { return }
+        ProcessRecords.removed(group)
         state.withLock { s in
             guard s.groups.remove(group) != nil else { return }
             _ = send("-\(group)\n", in: &s)

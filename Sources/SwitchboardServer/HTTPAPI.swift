@@ -13,7 +13,9 @@ struct HTTPAPI: Sendable {
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         addHealthRoutes(to: router)
-        router.get("/v1/agents") { _, _ in jsonResponse(.array(catalog.entries.map(Self.agentJSON))) }
+        router.get("/v1/agents") { _, _ in
+            jsonResponse(.array(catalog.entries.map { Self.agentJSON($0, registration: $0.agentType.flatMap(catalog.registry.registration(for:))) }))
+        }
         router.get("/v1/sessions") { request, _ in try await listSessions(workspace: request.uri.queryParameters.get("workspace")) }
         router.post("/v1/sessions") { request, _ in try await startSession(request) }
         router.get("/v1/sessions/{id}") { _, context in try await showSession(try await resolve(context)) }
@@ -59,7 +61,7 @@ struct HTTPAPI: Sendable {
         return id  // unknown: the route answers 404 with the id as given
     }
 
-    static func agentJSON(_ entry: PluginCatalog.Entry) -> JSONValue {
+    static func agentJSON(_ entry: PluginCatalog.Entry, registration: AgentRegistration? = nil) -> JSONValue {
         var object: [String: JSONValue] = [
             "agentType": entry.agentType.map(JSONValue.string) ?? .null,
             "plugin": entry.path.isEmpty ? .null : .string(entry.path),
@@ -68,6 +70,17 @@ struct HTTPAPI: Sendable {
             "displayName": entry.plugin.map { .string($0.displayName) } ?? .null,
             "toolchain": entry.plugin.map { .string($0.toolchain) } ?? .null,
         ]
+        if case .loaded = entry.status {
+            object["isolation"] = .string(entry.isolation.rawValue)
+            if let isolation = registration?.isolation, registration?.plugin?.path == entry.path {
+                let status = isolation.status
+                object["helperPid"] = status.helperPID.map { .int(Int($0)) } ?? .null
+                object["restarts"] = .int(status.restarts)
+                object["crashes"] = .int(status.crashes)
+                object["lastCrash"] = status.lastCrash.map(JSONValue.string) ?? .null
+                object["backoffSeconds"] = status.backoffSeconds.map { .int($0) } ?? .null
+            }
+        }
         switch entry.status {
         case .loaded: object["status"] = .string("loaded")
         case .superseded(let why): object["status"] = .string("superseded"); object["reason"] = .string(why)

@@ -110,7 +110,7 @@ public struct SwitchboardServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: SessionsService(manager: manager, logger: logger)),
+                    .init(service: SessionsService(manager: manager, registry: catalog.registry, logger: logger)),
                     .init(service: makeApplication(onListening: onListening)),
                     .init(service: MaintenanceService(manager: manager, storeHealth: storeHealth)),
                 ],
@@ -126,13 +126,37 @@ public struct SwitchboardServer: Sendable {
 /// after the HTTP server (listed after it, so shut down before it) has stopped.
 struct SessionsService: Service {
     let manager: SessionManager
+    let registry: AgentRegistry
     let logger: Logger
+    /// How long disposing every session and stopping the plugin helpers may take in all;
+    /// past it the daemon exits anyway (the guardian kills what is left).
+    var shutdownDeadline: Duration = .seconds(75)
 
     func run() async throws {
         try? await gracefulShutdown()
         let count = await manager.list().count
         logger.info("shutting down: disposing \(count) session(s)")
+        let watchdog = ShutdownWatchdog(deadline: shutdownDeadline, logger: logger)
+        defer { watchdog.cancel() }
         await manager.disposeAll()
         logger.info("all sessions disposed")
+        await registry.shutDownHelpers()
     }
+}
+
+/// Ends the process if shutdown has not finished by its deadline: a plugin that never
+/// answers must not keep the daemon from exiting.
+final class ShutdownWatchdog {
+    private let item: DispatchWorkItem
+
+    init(deadline: Duration, logger: Logger) {
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        item = DispatchWorkItem {
+            logger.error("shutdown did not finish within \(seconds) s; exiting without waiting for the rest")
+            exit(0)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+    }
+
+    func cancel() { item.cancel() }
 }

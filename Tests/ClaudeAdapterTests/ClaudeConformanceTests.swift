@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardAgentTesting
+import SwitchboardCore
 import SwitchboardTesting
 
 /// The Claude plugin against the shipped conformance suite: `libClaudeAdapter.so` loaded as
@@ -12,8 +13,8 @@ struct ClaudeConformanceTests {
     static let failingPrompt = "Fail this turn, please."
     static let askingPrompt = "Make a file, asking first."
 
-    @Test("The Claude plugin passes the conformance suite")
-    func conformance() async throws {
+    @Test("The Claude plugin passes the conformance suite, inline and in a helper", .serialized, arguments: PluginIsolationMode.allCases)
+    func conformance(isolation: PluginIsolationMode) async throws {
         try await ClaudeTestbed.run { bed in
             // The long turn streams a tick every 50 ms for minutes: it ends when the CLI,
             // interrupted, drops the connection. The failing turn is an API error the CLI
@@ -44,7 +45,7 @@ struct ClaudeConformanceTests {
             inputs.resumeAgentSessionId = "0c0f0a11-2222-4333-8444-555555555555"
             inputs.turnTimeout = ClaudeTestbed.turnTimeout
             inputs.callTimeout = .seconds(30)
-            let report = await AdapterConformance(pluginPath: BuildProducts.plugin("ClaudeAdapter"), inputs: inputs).runTest()
+            let report = await AdapterConformance(pluginPath: BuildProducts.plugin("ClaudeAdapter"), isolation: isolation, inputs: inputs).runTest()
             print(report)
             #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
             #expect(report[.decisions]?.message.contains("a request open at an interrupt was withdrawn") == true, "\(report)")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchboardAdapterAPI
 import SwitchboardAgentTesting
+import SwitchboardCore
 import SwitchboardTesting
 
 /// The Codex plugin against the shipped conformance suite: `libCodexAdapter.so` loaded as the
@@ -12,8 +13,8 @@ struct CodexConformanceTests {
     static let failingPrompt = "Fail this turn, please."
     static let askingPrompt = "Make a file, asking first."
 
-    @Test("The Codex plugin passes the conformance suite")
-    func conformance() async throws {
+    @Test("The Codex plugin passes the conformance suite, inline and in a helper", .serialized, arguments: PluginIsolationMode.allCases)
+    func conformance(isolation: PluginIsolationMode) async throws {
         try await CodexTestbed.run { bed in
             // The long turn streams a tick every 50 ms for minutes: it ends when Codex,
             // interrupted, drops the connection. The failing turn is an HTTP 400 (the test
@@ -44,7 +45,7 @@ struct CodexConformanceTests {
             inputs.resumeAgentSessionId = "01a23344-1473-7393-9745-6892277cc0da"
             inputs.turnTimeout = CodexTestbed.turnTimeout
             inputs.callTimeout = .seconds(30)
-            let report = await AdapterConformance(pluginPath: BuildProducts.plugin("CodexAdapter"), inputs: inputs).runTest()
+            let report = await AdapterConformance(pluginPath: BuildProducts.plugin("CodexAdapter"), isolation: isolation, inputs: inputs).runTest()
             print(report)
             #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
             #expect(report[.decisions]?.message.contains("a request open at an interrupt was withdrawn") == true, "\(report)")

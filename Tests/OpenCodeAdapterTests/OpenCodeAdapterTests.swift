@@ -293,8 +293,8 @@ struct OpenCodeAdapterTests {
         #expect(FakeOpenCodeInstall.runningServers.isEmpty)
     }
 
-    @Test("The OpenCode plugin passes the conformance suite")
-    func conformance() async throws {
+    @Test("The OpenCode plugin passes the conformance suite, inline and in a helper", .serialized, arguments: PluginIsolationMode.allCases)
+    func conformance(isolation: PluginIsolationMode) async throws {
         let fake = try FakeOpenCodeInstall()
         defer { fake.remove() }
         // A session the fake knows from the start, for the resume check.
@@ -315,7 +315,7 @@ struct OpenCodeAdapterTests {
         inputs.models = ("opencode/model-a", "opencode/model-b")
         inputs.modelObserver = ConformanceInputs.modelFromDoneMessage
         inputs.resumeAgentSessionId = "ses_conformance"
-        let report = await AdapterConformance(pluginPath: BuildProducts.plugin("OpenCodeAdapter"), inputs: inputs).runTest()
+        let report = await AdapterConformance(pluginPath: BuildProducts.plugin("OpenCodeAdapter"), isolation: isolation, inputs: inputs).runTest()
         print(report)
         #expect(report.results.allSatisfy { $0.outcome == .passed }, "\(report)")
         // The decisions check answered a request and withdrew one, not only the unknown id.

@@ -48,14 +48,14 @@ struct ABICompatibilityTests {
         #expect(plugin.agentType == "guarded")
         #expect(plugin.structSize == 104)
         // The host's own table has every v1 function.
-        #expect(plugin.descriptor.table.free_buffer != nil)
+        #expect(try #require(plugin.descriptor).table.free_buffer != nil)
         // A host expecting the grown struct sees the appended fields as absent (NULL, 0).
-        let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(plugin.descriptor.pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
+        let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(try #require(plugin.descriptor).pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
         #expect(grown.homepage == nil)
         #expect(grown.flags == 0)
         #expect(grown.v1.agent_type.map { String(cString: $0) } == "guarded")
         // A plugin from before `answer` existed never asks, and an answer to it is refused.
-        #expect(plugin.descriptor.table.answer == nil)
+        #expect(try #require(plugin.descriptor).table.answer == nil)
         let adapter = try PluginAdapter(plugin: plugin, settings: .object([:]))
         do {
             try await adapter.answer(DecisionAnswer(id: "x", decision: "allow"))
@@ -74,7 +74,7 @@ struct ABICompatibilityTests {
         #expect(plugin.agentType == "grown")
         #expect(plugin.pluginVersion == "1.1.0")
         #expect(plugin.structSize == 128)
-        let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(plugin.descriptor.pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
+        let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(try #require(plugin.descriptor).pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
         #expect(grown.homepage.map { String(cString: $0) } == "https://example.invalid/grown")
         #expect(grown.flags == 42)
         try await runTurn(plugin)

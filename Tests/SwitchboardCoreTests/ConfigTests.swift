@@ -75,7 +75,7 @@ struct ConfigTests {
         #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, approvals, clientQueueLimit, containerPrefix, history, maxLiveSessions, messageBufferBytes, messageBufferSize, pluginDirectories, queueLimit, server, sessionIdleMinutes, stateDirectory)"])
         #expect(try issues(#"{"agents":{"Claude":{}}}"#) == ["agents.Claude: the agent type 'Claude' is not valid (use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit)"])
         #expect(try issues(#"{"agents":{"claude":{"settings":[1],"plugins":"x"}}}"#) == [
-            "agents.claude.plugins: unknown key (known keys: plugin, settings)",
+            "agents.claude.plugins: unknown key (known keys: callTimeoutSeconds, isolation, plugin, settings, turnTimeoutSeconds)",
             "agents.claude.settings: must be an object, not an array",
         ])
         #expect(try issues(#"{"pluginDirectories":["/nonexistent-dir"]}"#) == ["pluginDirectories[0]: directory '/nonexistent-dir' does not exist"])

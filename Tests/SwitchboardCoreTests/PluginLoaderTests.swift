@@ -93,7 +93,11 @@ struct PluginLoaderTests {
             try await adapter.start(StartOptions(workspaceName: "w"))
             try await adapter.sendMessage("hi")
         }
-        try await badLog.waitForStatus(.idle)
+        // A turn in which the plugin sent events the host rejected ends in error, whatever
+        // status the plugin reports afterwards.
+        try await badLog.waitForMessage { $0.type == .done }
+        try await badLog.waitForStatus(.error)
+        #expect(bad.status == .error)
         try await goodLog.waitForStatus(.idle)
         let errors = badLog.events.compactMap { if case .error(let e) = $0 { e } else { nil } }
         #expect(errors.count == 3)

@@ -7,6 +7,9 @@ extension SwitchboardConfig {
         "messageBufferBytes", "messageBufferSize", "pluginDirectories", "queueLimit", "server", "sessionIdleMinutes", "stateDirectory",
     ]
 
+    /// The keys of an `agents.<type>` object.
+    public static let agentKeys: [String] = ["callTimeoutSeconds", "isolation", "plugin", "settings", "turnTimeoutSeconds"]
+
     /// The keys of the `server` object.
     public static let serverKeys: [String] = [
         "allowedOrigins", "defaultAgent", "headerTimeoutSeconds", "host", "idleTimeoutSeconds", "maxConnections",
@@ -206,9 +209,26 @@ extension SwitchboardConfig {
         }
         var agent = Agent()
         var ok = true
-        for key in object.keys.sorted() where key != "plugin" && key != "settings" {
-            issue("\(keyPath).\(key)", "unknown key (known keys: plugin, settings)")
+        for key in object.keys.sorted() where !agentKeys.contains(key) {
+            issue("\(keyPath).\(key)", "unknown key (known keys: \(agentKeys.joined(separator: ", ")))")
             ok = false
+        }
+        if let value = object["isolation"] {
+            if let text = value.stringValue, let mode = PluginIsolationMode(rawValue: text) {
+                agent.isolation = mode
+            } else {
+                issue("\(keyPath).isolation", "must be \"inline\" or \"process\", not \(value.jsonText)")
+                ok = false
+            }
+        }
+        for (key, range) in [("callTimeoutSeconds", callTimeoutSecondsRange), ("turnTimeoutSeconds", turnTimeoutSecondsRange)] {
+            guard let value = object[key] else { continue }
+            guard let n = value.intValue, range.contains(n) else {
+                issue("\(keyPath).\(key)", "must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound), not \(value.jsonText)")
+                ok = false
+                continue
+            }
+            if key == "callTimeoutSeconds" { agent.callTimeoutSeconds = n } else { agent.turnTimeoutSeconds = n }
         }
         if let plugin = object["plugin"] {
             if let written = plugin.stringValue, !written.isEmpty {

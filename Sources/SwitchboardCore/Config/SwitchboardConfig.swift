@@ -14,13 +14,42 @@ public struct SwitchboardConfig: Sendable, Hashable {
         public var pluginAsWritten: String?
         /// The plugin's settings, passed to its `create` untouched.
         public var settings: JSONValue
+        /// Where the plugin runs (`isolation`); `nil`: ``SwitchboardConfig/defaultIsolation``.
+        public var isolation: PluginIsolationMode?
+        /// How long one plugin call may take (`callTimeoutSeconds`).
+        public var callTimeoutSeconds: Int = SwitchboardConfig.defaultCallTimeoutSeconds
+        /// How long one turn may run before the host ends it (`turnTimeoutSeconds`).
+        public var turnTimeoutSeconds: Int = SwitchboardConfig.defaultTurnTimeoutSeconds
 
         public init(plugin: String? = nil, pluginAsWritten: String? = nil, settings: JSONValue = .object([:])) {
             self.plugin = plugin
             self.pluginAsWritten = pluginAsWritten ?? plugin
             self.settings = settings
         }
+
+        /// The isolation in force.
+        public var effectiveIsolation: PluginIsolationMode { isolation ?? SwitchboardConfig.defaultIsolation }
+
+        /// The deadlines in force.
+        public var timeouts: PluginTimeouts {
+            PluginTimeouts(call: .seconds(callTimeoutSeconds), dispose: .seconds(callTimeoutSeconds), turn: .seconds(turnTimeoutSeconds))
+        }
     }
+
+    /// Where plugins run when their entry names no `isolation` (see Docs/Architecture.md,
+    /// "Isolation", for the measurement that chose it).
+    public static let defaultIsolation: PluginIsolationMode = .inline
+    /// The default `callTimeoutSeconds`.
+    public static let defaultCallTimeoutSeconds = 30
+    /// The values `callTimeoutSeconds` may take.
+    public static let callTimeoutSecondsRange = 1...3600
+    /// The default `turnTimeoutSeconds` (one hour).
+    public static let defaultTurnTimeoutSeconds = 3600
+    /// The values `turnTimeoutSeconds` may take (up to a day).
+    public static let turnTimeoutSecondsRange = 1...86400
+
+    /// The settings of an agent type the config has no entry for.
+    public func agent(_ type: String) -> Agent { agents[type] ?? Agent() }
 
     /// Directories scanned for plugin files (`*.so`), in order.
     public var pluginDirectories: [String]

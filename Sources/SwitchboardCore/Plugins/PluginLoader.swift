@@ -28,7 +28,39 @@ public struct LoadedPlugin: Sendable, Hashable {
     /// The file name without directories, for messages.
     public var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
 
-    let descriptor: DescriptorPointer
+    /// The descriptor, when the plugin is loaded in this process; `nil` for a plugin that
+    /// was probed by a helper and runs in one (`isolation: "process"`).
+    package let descriptor: DescriptorPointer?
+
+    /// A plugin described by a helper that loaded it in a process of its own.
+    package init(path: String, probed: HelperDescriptor) {
+        self.path = path
+        agentType = probed.agentType
+        displayName = probed.displayName
+        pluginVersion = probed.pluginVersion
+        toolchain = probed.toolchain
+        abiVersion = probed.abiVersion
+        structSize = probed.structSize
+        descriptor = nil
+    }
+
+    init(path: String, agentType: String, displayName: String, pluginVersion: String, toolchain: String, abiVersion: UInt32, structSize: UInt32,
+         descriptor: DescriptorPointer) {
+        self.path = path
+        self.agentType = agentType
+        self.displayName = displayName
+        self.pluginVersion = pluginVersion
+        self.toolchain = toolchain
+        self.abiVersion = abiVersion
+        self.structSize = structSize
+        self.descriptor = descriptor
+    }
+
+    /// What a helper reports about this plugin.
+    package var helperDescriptor: HelperDescriptor {
+        HelperDescriptor(agentType: agentType, displayName: displayName, pluginVersion: pluginVersion, toolchain: toolchain,
+                         abiVersion: abiVersion, structSize: structSize, answers: descriptor?.table.answer != nil)
+    }
 }
 
 /// The plugin's descriptor, and the host's copy of it that calls go through.
@@ -37,12 +69,12 @@ public struct LoadedPlugin: Sendable, Hashable {
 /// is kept only for identity and tests: `table` was copied from it reading no byte at or past
 /// the plugin's `struct_size` (see ``PluginLoader/copyDescriptor(_:structSize:as:)``), so a
 /// descriptor smaller than this host's header is never read past its end.
-struct DescriptorPointer: @unchecked Sendable, Hashable {
-    let pointer: UnsafePointer<switchboard_plugin_descriptor>
-    let table: switchboard_plugin_descriptor
+package struct DescriptorPointer: @unchecked Sendable, Hashable {
+    package let pointer: UnsafePointer<switchboard_plugin_descriptor>
+    package let table: switchboard_plugin_descriptor
 
-    static func == (a: DescriptorPointer, b: DescriptorPointer) -> Bool { a.pointer == b.pointer }
-    func hash(into hasher: inout Hasher) { hasher.combine(pointer) }
+    package static func == (a: DescriptorPointer, b: DescriptorPointer) -> Bool { a.pointer == b.pointer }
+    package func hash(into hasher: inout Hasher) { hasher.combine(pointer) }
 }
 
 /// Opens plugin files with `dlopen` and checks their descriptors.
@@ -174,13 +206,8 @@ public enum PluginLoader {
             throw fail(.toolchainMismatch, problem)
         }
         return LoadedPlugin(
-            path: path,
-            agentType: agentType,
-            displayName: string(d.display_name, agentType),
-            pluginVersion: string(d.plugin_version, "unknown"),
-            toolchain: toolchain,
-            abiVersion: abi,
-            structSize: size,
+            path: path, agentType: agentType, displayName: string(d.display_name, agentType),
+            pluginVersion: string(d.plugin_version, "unknown"), toolchain: toolchain, abiVersion: abi, structSize: size,
             descriptor: DescriptorPointer(pointer: descriptor, table: d)
         )
     }

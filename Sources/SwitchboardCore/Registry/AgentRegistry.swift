@@ -1,3 +1,4 @@
+import Dispatch
 import SwitchboardAdapterAPI
 import Synchronization
 
@@ -13,6 +14,11 @@ public struct AgentRegistration: Sendable {
     public var settings: JSONValue
     /// Makes one adapter.
     public var factory: AgentAdapterFactory
+    /// The helpers a plugin with isolation `process` runs in; `nil` for inline plugins and
+    /// in-process factories.
+    public var isolation: PluginIsolation?
+    /// The deadlines of the type's calls; for ``AgentRegistry/makeAdapter(for:timeout:)``.
+    public var timeouts = PluginTimeouts()
 
     public init(agentType: String, displayName: String, plugin: LoadedPlugin? = nil, settings: JSONValue = .object([:]), factory: @escaping AgentAdapterFactory) {
         self.agentType = agentType
@@ -21,6 +27,9 @@ public struct AgentRegistration: Sendable {
         self.settings = settings
         self.factory = factory
     }
+
+    /// Where the type's plugin runs: `process` with a helper, else `inline`.
+    public var isolationMode: PluginIsolationMode { isolation == nil ? .inline : .process }
 }
 
 /// Maps agent type names to adapter factories, from plugins or registered in-process.
@@ -60,6 +69,41 @@ public final class AgentRegistry: Sendable {
         ))
     }
 
+    /// Registers a plugin loaded into this process, with the type's deadlines.
+    public func register(plugin: LoadedPlugin, as agentType: String? = nil, settings: JSONValue = .object([:]), timeouts: PluginTimeouts) throws(RegistryError) {
+        let served = agentType ?? plugin.agentType
+        var registration = AgentRegistration(
+            agentType: served, displayName: plugin.displayName, plugin: plugin, settings: settings,
+            factory: { settings throws(AdapterError) in
+                try PluginAdapter(plugin: plugin, agentType: served, settings: settings, disposeTimeout: timeouts.dispose,
+                                  callTimeout: timeouts.call, turnTimeout: timeouts.turn)
+            }
+        )
+        registration.timeouts = timeouts
+        try register(registration)
+    }
+
+    /// Registers a plugin that runs in helper processes (isolation `process`).
+    /// - Parameter plugin: what the probe read from the file (see ``PluginProbe``).
+    public func register(isolated isolation: PluginIsolation, plugin: LoadedPlugin, settings: JSONValue = .object([:])) throws(RegistryError) {
+        let served = isolation.agentType
+        var registration = AgentRegistration(
+            agentType: served, displayName: plugin.displayName, plugin: plugin, settings: settings,
+            factory: { settings in IsolatedPluginAdapter(isolation: isolation, agentType: served, settings: settings) }
+        )
+        registration.isolation = isolation
+        registration.timeouts = isolation.timeouts
+        try register(registration)
+    }
+
+    /// Stops every plugin helper (after the sessions were disposed).
+    public func shutDownHelpers(within limit: Duration = .seconds(5)) async {
+        let isolations = entries.withLock { $0.values.compactMap(\.isolation) }
+        await withTaskGroup(of: Void.self) { group in
+            for isolation in isolations { group.addTask { await isolation.shutDown(within: limit) } }
+        }
+    }
+
     /// The registered agent types, sorted.
     public var agentTypes: [String] {
         entries.withLock { $0.keys.sorted() }
@@ -81,6 +125,25 @@ public final class AgentRegistry: Sendable {
         }
         return try registration.factory(registration.settings)
     }
+
+    /// Makes an adapter as ``makeAdapter(for:)`` does, but on a thread of its own — never on
+    /// the caller's actor or Swift's cooperative pool — and within `timeout` (the type's
+    /// call deadline by default): a plugin's `create` that blocks fails the start and holds
+    /// only that thread. An adapter that arrives after the deadline is dropped (destroyed).
+    public func makeAdapter(for agentType: String, timeout: Duration?) async throws -> any AgentAdapter {
+        guard let registration = registration(for: agentType) else {
+            return try makeAdapter(for: agentType)  // throws the unknown-type error
+        }
+        let limit = timeout ?? registration.timeouts.call
+        let outcome = OffThreadCall<any AgentAdapter>()
+        DispatchQueue(label: "switchboard.create.\(agentType)").async {
+            outcome.finish(Result { try registration.factory(registration.settings) })
+        }
+        guard let result = await outcome.value(within: limit) else {
+            throw AdapterError(.protocolViolation, "Plugin for '\(agentType)' did not return from create within \(PluginHostContext.seconds(limit)) s; the session was not started.")
+        }
+        return try result.get()
+    }
 }
 
 /// The domain of ``RegistryError``: failures of the agent registry.
@@ -94,4 +157,22 @@ extension ErrorCode where Domain == RegistryErrorDomain {
     public static var unknownAgentType: Self { Self("unknownAgentType") }
     /// The agent type is not a valid name.
     public static var invalidAgentType: Self { Self("invalidAgentType") }
+}
+
+/// The result of work done on another thread, awaited with a deadline.
+final class OffThreadCall<Value>: @unchecked Sendable {
+    // `Value` crosses threads once, under the lock (adapters are Sendable).
+    private nonisolated(unsafe) var result: Result<Value, any Error>?
+    private let lock = Mutex(())
+    private let done = DoneSignal()
+
+    func finish(_ result: Result<Value, any Error>) {
+        lock.withLock { _ in self.result = result }
+        done.signal()
+    }
+
+    func value(within limit: Duration) async -> Result<Value, any Error>? {
+        guard await done.wait(within: limit) else { return nil }
+        return lock.withLock { _ in result }
+    }
 }

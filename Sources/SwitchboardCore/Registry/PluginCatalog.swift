@@ -35,6 +35,16 @@ public struct PluginCatalog: Sendable {
         public var plugin: LoadedPlugin?
         /// What became of it.
         public var status: Status
+        /// Where it runs, once loaded.
+        public var isolation: PluginIsolationMode = .inline
+
+        public init(agentType: String?, path: String, plugin: LoadedPlugin?, status: Status, isolation: PluginIsolationMode = .inline) {
+            self.agentType = agentType
+            self.path = path
+            self.plugin = plugin
+            self.status = status
+            self.isolation = isolation
+        }
 
         /// Whether this entry is a failure.
         public var isFailure: Bool {
@@ -52,17 +62,23 @@ public struct PluginCatalog: Sendable {
     public var hasFailures: Bool { entries.contains(where: \.isFailure) }
 
     /// Loads every plugin the configuration names or its directories hold.
-    public static func load(_ config: SwitchboardConfig, into registry: AgentRegistry = AgentRegistry()) -> PluginCatalog {
+    ///
+    /// A type whose `isolation` is `process` is probed and run in helpers started from
+    /// `helperExecutable` (``PluginIsolation/defaultExecutable`` by default); its file is
+    /// never opened in this process.
+    public static func load(_ config: SwitchboardConfig, into registry: AgentRegistry = AgentRegistry(), helperExecutable: String? = nil) -> PluginCatalog {
         var entries: [Entry] = []
+        let helper = helperExecutable ?? PluginIsolation.defaultExecutable
+        let probeFirst = SwitchboardConfig.defaultIsolation == .process
+            || config.agents.values.contains { $0.plugin == nil && $0.effectiveIsolation == .process }
         // Explicit choices first: `agents.<type>.plugin`.
         var chosenTypes: [String: String] = [:]  // type -> path as written
         for (type, agent) in config.agents.sorted(by: { $0.key < $1.key }) {
             guard let path = agent.plugin else { continue }
             chosenTypes[type] = agent.pluginAsWritten ?? path
             do {
-                let plugin = try PluginLoader.load(path)
-                try registry.register(plugin: plugin, as: type, settings: agent.settings)
-                entries.append(Entry(agentType: type, path: path, plugin: plugin, status: .loaded))
+                let plugin = try register(path, as: type, agent: agent, helper: helper, into: registry)
+                entries.append(Entry(agentType: type, path: path, plugin: plugin, status: .loaded, isolation: agent.effectiveIsolation))
             } catch {
                 entries.append(Entry(agentType: type, path: path, plugin: nil, status: .failed(String(describing: error))))
             }
@@ -81,7 +97,9 @@ public struct PluginCatalog: Sendable {
                 let key = PluginLoader.canonicalPath(path) ?? path
                 guard seen.insert(key).inserted else { continue }
                 do {
-                    let plugin = try PluginLoader.load(path)
+                    // A file may serve a type that runs in a helper: read it in a probe first,
+                    // so a constructor that crashes never runs in this process.
+                    let plugin = probeFirst ? try PluginProbe.probe(path, executable: helper) : try PluginLoader.load(path)
                     byType[plugin.agentType, default: []].append(plugin)
                 } catch where error.code == .missingEntrySymbol {
                     // A shared library that is no plugin at all (a dependency's .so next to the
@@ -111,10 +129,11 @@ public struct PluginCatalog: Sendable {
                 continue
             }
             do {
-                try registry.register(plugin: plugin, settings: config.agents[type]?.settings ?? .object([:]))
-                entries.append(Entry(agentType: type, path: plugin.path, plugin: plugin, status: .loaded))
+                let agent = config.agent(type)
+                let loaded = try register(plugin.path, as: type, agent: agent, helper: helper, into: registry, probed: plugin)
+                entries.append(Entry(agentType: type, path: plugin.path, plugin: loaded, status: .loaded, isolation: agent.effectiveIsolation))
             } catch {
-                entries.append(Entry(agentType: type, path: plugin.path, plugin: plugin, status: .failed(error.message)))
+                entries.append(Entry(agentType: type, path: plugin.path, plugin: plugin, status: .failed(String(describing: error))))
             }
         }
 
@@ -126,5 +145,22 @@ public struct PluginCatalog: Sendable {
         }
         entries.sort { ($0.agentType ?? "~", $0.path) < ($1.agentType ?? "~", $1.path) }
         return PluginCatalog(registry: registry, entries: entries)
+    }
+
+    /// Registers `path` for `type` inline (loaded here) or isolated (probed, run in helpers).
+    private static func register(
+        _ path: String, as type: String, agent: SwitchboardConfig.Agent, helper: String, into registry: AgentRegistry, probed: LoadedPlugin? = nil
+    ) throws -> LoadedPlugin {
+        switch agent.effectiveIsolation {
+        case .inline:
+            let plugin = try PluginLoader.load(path)
+            try registry.register(plugin: plugin, as: type, settings: agent.settings, timeouts: agent.timeouts)
+            return plugin
+        case .process:
+            let plugin = try probed ?? PluginProbe.probe(path, executable: helper)
+            let isolation = PluginIsolation(agentType: type, pluginPath: path, executable: helper, timeouts: agent.timeouts)
+            try registry.register(isolated: isolation, plugin: plugin, settings: agent.settings)
+            return plugin
+        }
     }
 }

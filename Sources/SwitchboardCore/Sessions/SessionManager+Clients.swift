@@ -141,10 +141,13 @@ extension SessionManager {
         }
     }
 
-    /// Disposes every session.
+    /// Disposes every session, all at once: each adapter's dispose has its own deadline, so
+    /// a plugin that never answers holds up the whole only as long as that deadline.
     public func disposeAll() async {
-        for id in Array(sessions.keys) {
-            await dispose(id)
+        await withTaskGroup(of: Void.self) { group in
+            for id in Array(sessions.keys) {
+                group.addTask { await self.dispose(id) }
+            }
         }
     }
 }

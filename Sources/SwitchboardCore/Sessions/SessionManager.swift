@@ -211,7 +211,8 @@ public actor SessionManager {
         }
         let adapter: any AgentAdapter
         do {
-            adapter = try registry.makeAdapter(for: options.agentType)
+            // Off the actor, with the type's deadline: a plugin's create that blocks stalls no other session.
+            adapter = try await registry.makeAdapter(for: options.agentType, timeout: nil)
         } catch {
             lock?.release()
             throw error

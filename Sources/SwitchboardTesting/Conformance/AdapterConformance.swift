@@ -54,6 +54,9 @@ public struct AdapterConformance: Sendable {
     public var subject: Subject
     /// The per-adapter inputs.
     public var inputs: ConformanceInputs
+    /// Where a plugin file runs: loaded here (`inline`), or in a `switchboard-plugin-host`
+    /// helper (`process`), as a daemon runs it with that `isolation`.
+    public var isolation: PluginIsolationMode = .inline
 
     /// Tests adapters made in-process by `factory`.
     public init(name: String, inputs: ConformanceInputs = ConformanceInputs(), factory: @escaping AgentAdapterFactory) {
@@ -65,6 +68,12 @@ public struct AdapterConformance: Sendable {
     public init(pluginPath: String, inputs: ConformanceInputs = ConformanceInputs()) {
         self.subject = .plugin(path: pluginPath)
         self.inputs = inputs
+    }
+
+    /// Tests the plugin file at `pluginPath`, run with `isolation` as a daemon would run it.
+    public init(pluginPath: String, isolation: PluginIsolationMode, inputs: ConformanceInputs = ConformanceInputs()) {
+        self.init(pluginPath: pluginPath, inputs: inputs)
+        self.isolation = isolation
     }
 
     /// The name the report uses: the plugin path or the factory's name.
@@ -91,15 +100,27 @@ public struct AdapterConformance: Sendable {
         var loadFailure: String?
         var loadMessage = "An in-process factory has no plugin file to load."
         var isPlugin = false
+        // In process mode, the run's helper: stopped once every check is done, so the run
+        // leaves no process behind.
+        var helper: PluginIsolation?
         switch subject {
         case .factory(_, let make):
             factory = make
         case .plugin(let path):
             isPlugin = true
             do {
-                let plugin = try PluginLoader.load(path)
-                factory = { settings in try PluginAdapter(plugin: plugin, settings: settings) }
-                loadMessage = "Loaded '\(plugin.fileName)': agent type '\(plugin.agentType)', ABI \(plugin.abiVersion), a \(plugin.structSize)-byte descriptor, built with \(plugin.toolchain)."
+                let plugin: LoadedPlugin
+                switch isolation {
+                case .inline:
+                    plugin = try PluginLoader.load(path)
+                    factory = { settings in try PluginAdapter(plugin: plugin, settings: settings) }
+                case .process:
+                    plugin = try PluginProbe.probe(path)
+                    let helpers = PluginIsolation(agentType: plugin.agentType, pluginPath: path)
+                    helper = helpers
+                    factory = { settings in IsolatedPluginAdapter(isolation: helpers, settings: settings) }
+                }
+                loadMessage = "Loaded '\(plugin.fileName)'\(isolation == .process ? " in a helper process" : ""): agent type '\(plugin.agentType)', ABI \(plugin.abiVersion), a \(plugin.structSize)-byte descriptor, built with \(plugin.toolchain)."
             } catch {
                 factory = nil
                 loadFailure = error.message
@@ -133,6 +154,7 @@ public struct AdapterConformance: Sendable {
             result.duration = clock.now - started
             results.append(result)
         }
+        await helper?.shutDown()
         return ConformanceReport(subject: subjectName, results: results)
     }
 }

@@ -1,4 +1,5 @@
 import SwitchboardAdapterAPI
+import SwitchboardCore
 import Synchronization
 
 extension ConformanceRunner {
@@ -13,6 +14,15 @@ extension ConformanceRunner {
         for settings in inputs.malformedSettings {
             do {
                 let adapter = try factory(settings)
+                // In a helper process the plugin's `create` runs at start: the refusal comes there.
+                if adapter is IsolatedPluginAdapter {
+                    do {
+                        try await Deadline.run("start", within: inputs.callTimeout) { try await adapter.start(self.inputs.startOptions) }
+                    } catch {
+                        _ = try? await Deadline.run("dispose", within: inputs.callTimeout) { await adapter.dispose() }
+                        throw error
+                    }
+                }
                 _ = try? await Deadline.run("dispose", within: inputs.callTimeout) { await adapter.dispose() }
                 problems.append("settings \(settings.jsonText) were accepted")
             } catch let error as AdapterError {

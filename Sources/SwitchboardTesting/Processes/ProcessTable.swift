@@ -37,20 +37,28 @@ public struct ProcessTable: Sendable, Hashable {
         }
     }
 
+    /// How a plugin helper's command line starts (`switchboard-plugin-host --serve …`).
+    public static let pluginHostMarker = "switchboard-plugin-host "
+
     /// The processes found, by pid.
     public var entries: [Int32: Entry]
 
     /// Every descendant (children, grandchildren, …) of the process `root` (this one by
     /// default), as `/proc` shows them now.
-    public static func descendants(of root: Int32 = getpid()) -> ProcessTable {
+    /// Plugin helpers (``pluginHostMarker``) are left out unless `includingPluginHosts`; what
+    /// they started is listed either way.
+    public static func descendants(of root: Int32 = getpid(), includingPluginHosts: Bool = false) -> ProcessTable {
         let all = readAll()
         var children: [Int32: [Int32]] = [:]
         for entry in all.values { children[entry.parentPID, default: []].append(entry.pid) }
         var found: [Int32: Entry] = [:]
         var queue = children[root] ?? []
+        var seen: Set<Int32> = []
         while let pid = queue.popLast() {
-            guard found[pid] == nil, let entry = all[pid] else { continue }
-            found[pid] = entry
+            guard seen.insert(pid).inserted, let entry = all[pid] else { continue }
+            // A plugin helper lives as long as its agent type is in use, by design; what it
+            // started is counted.
+            if includingPluginHosts || !entry.commandLine.hasPrefix(Self.pluginHostMarker) { found[pid] = entry }
             queue.append(contentsOf: children[pid] ?? [])
         }
         return ProcessTable(entries: found)
