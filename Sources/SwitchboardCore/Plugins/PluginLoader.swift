@@ -24,6 +24,10 @@ public struct LoadedPlugin: Sendable, Hashable {
     public var abiVersion: UInt32
     /// The size of its descriptor.
     public var structSize: UInt32
+    /// Whether it serves the agent types the config names it for rather than only the one it
+    /// declares (`SWITCHBOARD_PLUGIN_CONFIGURED_TYPES`): a bridge to a family of agents, whose
+    /// declared type names the family.
+    public var servesConfiguredTypes: Bool
 
     /// The file name without directories, for messages.
     public var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
@@ -181,6 +185,7 @@ public enum PluginLoader {
             toolchain: toolchain,
             abiVersion: abi,
             structSize: size,
+            servesConfiguredTypes: d.plugin_flags & SWITCHBOARD_PLUGIN_CONFIGURED_TYPES != 0,
             descriptor: DescriptorPointer(pointer: descriptor, table: d)
         )
     }
