@@ -162,8 +162,10 @@ final class ACPAgent: ChannelBackedAdapter {
         if running.takeInfoTurn() { eventChannel.emit(ACPSessionInfo.message(running, agentType: agentType, cwd: workingDirectory)) }
         if let failure = await chooseModel(running, connection: connection, sessionId: sessionId) { return .failed(failure) }
         for message in running.mapper.withLock({ $0.beginTurn() }) { eventChannel.emit(message) }
-        guard !control.stopped.isSet else { return .stopped }
+        // Published before the last check, so that an interrupt either stops the turn here or
+        // finds the process to cancel the prompt on.
         control.prompted.withLock { $0 = running }
+        guard !control.stopped.isSet else { return .stopped }
         // The session has a conversation on the agent's side from now on: it can be restored.
         eventChannel.setAgentSessionId(sessionId)
         let skippedBefore = connection.skippedLines
@@ -325,6 +327,10 @@ final class ACPAgent: ChannelBackedAdapter {
         running.clientSide = ACPClientSide(
             files: files, terminals: terminals, fileSystem: settings.fileSystem, terminal: settings.terminal,
             channel: eventChannel, process: number, commandTimeout: turnTimeout,
+            withdraw: { [weak self] id in
+                // `$/cancel_request` for a permission request: the agent no longer waits.
+                self?.eventChannel.withdraw(Self.decisionID(process: number, requestId: id), reason: .agent)
+            },
             decider: { [weak self, weak running] id, params in
                 guard let self, let running else { return ACPPermissions.outcome(nil, options: []) }
                 return await self.decide(id, params, on: running)
@@ -475,12 +481,19 @@ final class ACPAgent: ChannelBackedAdapter {
         }
     }
 
+    /// The decision request id of the agent's request `requestId` in process number
+    /// `process`: unique within the adapter (agents number their requests from 0 in every
+    /// process).
+    static func decisionID(process: Int, requestId: JSONValue) -> String {
+        "acp-\(process)-\(requestId.stringValue ?? requestId.jsonText)"
+    }
+
     /// A permission request, decided by the approvals pipeline.
     private func decide(_ requestId: JSONValue, _ params: JSONValue, on running: ACPRunning) async -> JSONValue {
         let options = ACPPermissions.options(params)
         let toolCallId = params["toolCall"]?["toolCallId"]?.stringValue ?? ""
         let known = running.mapper.withLock { $0.toolKind(toolCallId) }
-        let id = "acp-\(running.number)-\(requestId.stringValue ?? requestId.jsonText)"
+        let id = Self.decisionID(process: running.number, requestId: requestId)
         let request = ACPPermissions.decisionRequest(id: id, params: params, knownKind: known, root: running.clientSide?.files.root ?? "/")
         guard eventChannel.hostAnswersDecisions else {
             eventChannel.emit(ChatMessage(type: .system, content: "\(agentName) asked to run \(request.summary); refused, because this host does not answer decision requests."))
