@@ -23,6 +23,7 @@ final class ACPClientSide: Sendable {
 
     private struct State {
         var tasks: [JSONValue: Task<Void, Never>] = [:]
+        var methods: [JSONValue: String] = [:]
         var closed = false
         var activity = 0
     }
@@ -34,6 +35,7 @@ final class ACPClientSide: Sendable {
     private let channel: AdapterEventChannel
     private let decider: Decider
     private let respond: Responder
+    private let withdraw: @Sendable (JSONValue) -> Void
     /// Numbers this process's tool activity ids (`acp-<process>-fs-<n>`).
     private let process: Int
     private let commandTimeout: Duration
@@ -42,7 +44,8 @@ final class ACPClientSide: Sendable {
     private let reported = Mutex<Set<String>>([])
 
     init(files: ACPFileAccess, terminals: ACPTerminals, fileSystem: Bool, terminal: Bool, channel: AdapterEventChannel,
-         process: Int, commandTimeout: Duration, decider: @escaping Decider, respond: @escaping Responder) {
+         process: Int, commandTimeout: Duration, withdraw: @escaping @Sendable (JSONValue) -> Void,
+         decider: @escaping Decider, respond: @escaping Responder) {
         self.files = files
         self.terminals = terminals
         self.fileSystem = fileSystem
@@ -52,6 +55,7 @@ final class ACPClientSide: Sendable {
         self.commandTimeout = commandTimeout
         self.decider = decider
         self.respond = respond
+        self.withdraw = withdraw
     }
 
     /// Requests still waiting for their answer.
@@ -62,19 +66,28 @@ final class ACPClientSide: Sendable {
         state.withLock { s in
             guard !s.closed else { return }
             s.tasks[id]?.cancel()
+            s.methods[id] = method
             // Registered before it can run, so its end always finds it.
             s.tasks[id] = Task { [self] in
                 let result = await answer(id: id, method: method, params: params)
-                let stillOpen = state.withLock { s in s.tasks.removeValue(forKey: id) != nil }
+                let stillOpen = state.withLock { s in
+                    s.methods[id] = nil
+                    return s.tasks.removeValue(forKey: id) != nil
+                }
                 guard stillOpen else { return }
                 respond(id, result)
             }
         }
     }
 
-    /// `$/cancel_request`: the agent no longer waits for request `id`.
+    /// `$/cancel_request`: the agent no longer waits for request `id`. A permission request
+    /// is withdrawn with reason `agent` (and answered `cancelled`); its task is cancelled
+    /// too, so a request not yet shown to the host never waits. Anything else is cancelled
+    /// (`-32800`).
     func cancel(_ id: JSONValue) {
-        state.withLock { $0.tasks[id] }?.cancel()
+        let (task, method) = state.withLock { ($0.tasks[id], $0.methods[id]) }
+        if method == "session/request_permission" { withdraw(id) }
+        task?.cancel()
     }
 
     /// Cancels every pending request, waits for their tasks, and kills every terminal (the
@@ -82,6 +95,7 @@ final class ACPClientSide: Sendable {
     func close() async {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
             s.closed = true
+            s.methods = [:]
             defer { s.tasks = [:] }
             return Array(s.tasks.values)
         }
