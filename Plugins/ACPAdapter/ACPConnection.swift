@@ -165,8 +165,11 @@ final class ACPConnection: Sendable {
         case .incoming(let incoming):
             handler.incoming(incoming)
         case .response(let id, let result):
-            guard let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
-                skipped.add(1, ordering: .relaxed)
+            let (waiter, ours) = state.withLock { s in (s.pending.removeValue(forKey: id), id > 0 && id < s.nextId) }
+            guard let waiter else {
+                // A response to a request that stopped waiting (a deadline, a cancelled turn) is
+                // no malformed line; one to an id never sent is.
+                if !ours { skipped.add(1, ordering: .relaxed) }
                 return
             }
             if case .success = result { waiter.hook?(true) } else { waiter.hook?(false) }
