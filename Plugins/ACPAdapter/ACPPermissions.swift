@@ -42,7 +42,7 @@ enum ACPPermissions {
         let title = toolCall["title"]?.stringValue
         return DecisionRequest(
             id: id, toolName: ACPUpdateMapper.toolName(kind), toolId: toolCall["toolCallId"]?.stringValue, input: input,
-            summary: summary(title: title, subject: subject, input: input), options: decisions, subject: subject
+            summary: summary(title: title == kind ? nil : title, subject: subject, input: input), options: decisions, subject: subject
         )
     }
 
@@ -66,7 +66,8 @@ enum ACPPermissions {
         }
     }
 
-    /// One line for people: the title with the subject when they differ.
+    /// One line for people: the title with the subject when they differ (a title that only
+    /// repeats the kind is left out).
     static func summary(title: String?, subject: String?, input: JSONValue) -> String {
         let text: String
         switch (title, subject) {

@@ -29,7 +29,7 @@ extension FastAgentTests {
                 let request = try await session.client.waitForDecisionRequest(after: mark, within: ACPTestbed.turnTimeout)
                 #expect(request.request.toolName == "execute", "\(request.request)")
                 #expect(request.request.subject == Self.command)
-                #expect(request.request.summary == "execute: \(Self.command)")
+                #expect(request.request.summary == Self.command)
                 #expect(request.request.options == ["allow", "allow_session", "deny"])
                 #expect(request.request.id.hasPrefix("acp-1-"))
                 #expect(request.agentType == "fast")

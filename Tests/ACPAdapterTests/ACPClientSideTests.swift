@@ -20,7 +20,7 @@ struct ACPPermissionsTests {
         let request = ACPPermissions.decisionRequest(id: "acp-1-0", params: Self.fastAgent, knownKind: nil, root: "/p")
         #expect(request.toolName == "execute" && request.toolId == "t1")
         #expect(request.options == ["allow", "allow_session", "deny"])
-        #expect(request.subject == "touch x && echo ok" && request.summary == "execute: touch x && echo ok")
+        #expect(request.subject == "touch x && echo ok" && request.summary == "touch x && echo ok")
         #expect(request.problem == nil)
         let options = ACPPermissions.options(Self.fastAgent)
         func outcome(_ decision: String?) -> JSONValue {
@@ -39,10 +39,10 @@ struct ACPPermissionsTests {
              "options":[{"optionId":"approve","name":"Yes","kind":"allow_always"},{"optionId":"approve-2","name":"Yes too","kind":"allow_always"},
                         {"optionId":"no","name":"No","kind":"reject_always"}]}
             """#)
-        let request = ACPPermissions.decisionRequest(id: "x", params: params, knownKind: nil, root: "/work/p")
+        let request = ACPPermissions.decisionRequest(id: "x", params: params, knownKind: nil, root: "/srv/p")
         // No allow_once: "allow" is not offered (it would remember more than asked).
         #expect(request.options == ["allow_session", "deny"])
-        #expect(request.subject == "/work/p/a.txt" && request.summary == "Edit a.txt: /work/p/a.txt")
+        #expect(request.subject == "/srv/p/a.txt" && request.summary == "Edit a.txt: /srv/p/a.txt")
         let options = ACPPermissions.options(params)
         #expect(ACPPermissions.outcome(DecisionAnswer(id: "x", decision: "allow_session"), options: options) == ACPPermissions.selected("approve"))
         #expect(ACPPermissions.outcome(DecisionAnswer(id: "x", decision: "deny"), options: options) == ACPPermissions.selected("no"))
