@@ -4,6 +4,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardTesting
@@ -132,6 +133,9 @@ public final class LiveSocket: Sendable {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await text in stream { try await outbound.write(.text(text)) }
+                            // A close frame ends the reading side too: the server answers it,
+                            // and the inbound sequence does not end on cancellation alone.
+                            try? await outbound.close(.normalClosure, reason: nil)
                         }
                         group.addTask {
                             guard reading else {
@@ -168,11 +172,12 @@ public final class LiveSocket: Sendable {
     /// Sends a JSON object.
     public func send(_ object: [String: JSONValue]) { send(JSONValue.object(object).jsonText) }
 
-    /// Closes the connection and waits for it to end.
-    public func close() async {
+    /// Closes the connection and waits for it to end (for `timeout` at most: a server that
+    /// never answers the close frame does not stop the test).
+    public func close(within timeout: Duration = .seconds(10)) async {
         outgoing.finish()
+        _ = try? await closeFrame.wait(within: timeout) { !$0.isEmpty }
         task.cancel()
-        await task.value
     }
 
     /// The frames of a given `type`.

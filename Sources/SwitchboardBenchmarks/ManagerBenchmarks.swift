@@ -33,6 +33,16 @@ actor NullStore: SessionStore {
     func decision(_ id: String) async throws -> DecisionRecord? { nil }
     func decisions(_ query: DecisionQuery) async throws -> [DecisionRecord] { [] }
     func expirePendingDecisions(at time: Int64) async throws -> Int { 0 }
+    func appendFrames(_ frames: [LoggedFrame]) async throws {}
+    func frames(_ sessionId: String, after seq: Int, limit: Int) async throws -> [LoggedFrame] { [] }
+    func frameBounds(_ sessionId: String) async throws -> ClosedRange<Int>? { nil }
+    func pruneFrames(_ sessionId: String, retention: HistoryRetention, now: Int64) async throws -> Int { 0 }
+    func sessionsWithFrames(before time: Int64) async throws -> [String] { [] }
+    func enqueueMessage(_ message: QueuedMessage) async throws {}
+    func removeQueuedMessage(_ sessionId: String, queueId: String) async throws -> Bool { false }
+    func queuedMessages(_ sessionId: String?) async throws -> [QueuedMessage] { [] }
+    func recordClientMessage(_ record: ClientMessageRecord) async throws {}
+    func clientMessage(_ sessionId: String, _ clientMessageId: String) async throws -> ClientMessageRecord? { nil }
 }
 
 /// Counts frames per client and signals when every client has `target`.

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOHTTP1
 import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
 import UnixSignals
 
-/// `switchboard chat`: one turn with an agent, in this process, streamed to the terminal.
+/// `switchboard chat`: one turn with an agent, streamed to the terminal — through the daemon
+/// when one answers for this configuration, else in this process.
 struct Chat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send one message to an agent and stream the reply (Ctrl-C interrupts the turn).",
@@ -23,6 +25,17 @@ struct Chat: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        let daemon = DaemonClient(config: config)
+        if (try? await daemon.request(.GET, "/health")) != nil {
+            FileHandle.standardError.write(Data("(through the daemon at \(daemon.baseURL))\n".utf8))
+            let (id, outcome) = try await DaemonChat(
+                daemon: daemon, workspace: workspace, agent: agent, model: model, projectPath: projectPath, session: session, text: text
+            ).run()
+            let configPart = options.config.map { " --config \($0)" } ?? ""
+            FileHandle.standardError.write(Data("\nSession: \(id) — continue with: switchboard chat\(configPart) --session \(id) \"…\"\n".utf8))
+            if outcome != .idle { throw ExitCode(1) }
+            return
+        }
         let runtime = try Runtime(config: config)
         let logger = Logger(label: "switchboard.chat") { _ in SwiftLogNoOpLogHandler() }
         let manager = runtime.makeManager(allowHostWorkspace: config.allowHostWorkspace ?? true, logger: logger)
@@ -129,7 +142,7 @@ final class TerminalPrinter: Sendable {
         if let notice = frame.notice {
             switch notice {
             case .status(let status) where status != .running: return status
-            case .framesDropped, .restarted: line("[\(notice.wireText)]")
+            case .framesDropped: line("[\(notice.wireText)]")
             case .status, .agentSessionId, .connected: break
             }
             return nil

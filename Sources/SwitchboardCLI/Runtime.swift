@@ -22,6 +22,9 @@ struct Runtime {
     func makeManager(allowHostWorkspace: Bool, logger: Logger) -> SessionManager {
         var configuration = SessionManager.Configuration(config)
         configuration.allowHostWorkspace = allowHostWorkspace
+        // One process runs a session at a time: a second daemon or `chat` on the same state
+        // directory gets an error naming the first.
+        configuration.lockDirectory = FilePaths.join(config.stateDirectory, "locks")
         return SessionManager(registry: catalog.registry, store: store, configuration: configuration, logger: logger)
     }
 }

@@ -79,9 +79,11 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The session id.") var id: String
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Also print the conversation: the session's event log, oldest first.") var history = false
 
         func run() async throws {
             let config = try options.load()
+            if history { return try await printHistory(config) }
             let value = try await Sessions.withSource(config) { daemon in
                 try await daemon.request(.GET, "/v1/sessions/\(id)").body
             } store: { store in
@@ -100,6 +102,58 @@ struct Sessions: AsyncParsableCommand {
                     }
                     print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(text)")
                 }
+            }
+        }
+
+        /// Pages the event log (through the daemon, else the store) and prints each frame:
+        /// as JSON lines with `--json`, else as the terminal shows a conversation.
+        private func printHistory(_ config: SwitchboardConfig) async throws {
+            let printer = TerminalPrinter()
+            var after = -1
+            while true {
+                let page = try await Sessions.withSource(config) { daemon in
+                    try await daemon.request(.GET, "/v1/sessions/\(id)/messages?after=\(after)&limit=\(Sessions.historyPage)").body.arrayValue ?? []
+                } store: { store in
+                    var found = try await store.get(id)
+                    if found == nil { found = try await store.find(agentSessionId: id) }
+                    guard let record = found else { throw CLIError("Session not found: \(id)") }
+                    return try await store.frames(record.id, after: after, limit: Sessions.historyPage).map { row in
+                        (try? JSONValue(parsing: row.json)) ?? .object(["seq": .int(row.seq), "type": .string("system"), "content": .string("(frame \(row.seq) could not be read)")])
+                    }
+                }
+                for frame in page {
+                    if json { print(frame.jsonText) } else { Sessions.showHistoryFrame(frame, printer: printer) }
+                }
+                guard page.count == Sessions.historyPage, let last = page.last?["seq"]?.intValue, last > after else { break }
+                after = last
+            }
+            printer.finish()
+        }
+    }
+
+    /// Frames per request when printing a history.
+    static let historyPage = 1000
+
+    /// One frame of a history as the terminal shows a conversation: the user's messages with
+    /// `>`, the agent's text, tools and decisions compactly, status changes left out.
+    static func showHistoryFrame(_ frame: JSONValue, printer: TerminalPrinter) {
+        switch frame["type"]?.stringValue ?? "" {
+        case "permission_request", "question":
+            printer.say("? \(frame["toolName"]?.stringValue ?? "request"): \(TerminalPrinter.compact(frame["content"]?.stringValue ?? "", limit: 100))")
+        case "permission_resolved", "question_resolved":
+            let by = frame["decider"]?.stringValue ?? frame["by"]?.stringValue ?? "?"
+            printer.say(TerminalPrinter.resolutionLine(decision: frame["decision"]?.stringValue ?? "?", by: by, message: frame["message"]?.stringValue))
+        case "queued":
+            printer.say("[queued \(frame["queueId"]?.stringValue ?? "?"): \(TerminalPrinter.compact(frame["content"]?.stringValue ?? "", limit: 80))]")
+        case "queue_cancelled":
+            printer.say("[queued message \(frame["queueId"]?.stringValue ?? "?") cancelled]")
+        default:
+            guard let message = try? ChatMessage(jsonText: frame.jsonText) else { return }
+            if message.type == .system, (try? JSONValue(parsing: message.content))?.objectValue != nil { return }
+            if message.type == .user {
+                printer.say("> \(message.content)")
+            } else {
+                printer.show(message)
             }
         }
     }

@@ -35,8 +35,14 @@ extension SQLiteSessionStore {
         fileHealth()
     }
 
-    /// The health of the file, checked now (one `stat`).
+    /// The health of the files, checked now (a `stat` each).
     func fileHealth() -> SessionStoreHealth {
+        let main = Self.health(of: path, opened: identity)
+        return main.isHealthy ? Self.health(of: logPath, opened: logIdentity) : main
+    }
+
+    /// Whether `path` still names the file opened as `identity`.
+    static func health(of path: String, opened identity: FileIdentity?) -> SessionStoreHealth {
         guard let identity else { return .healthy }
         switch FileIdentity.of(path) {
         case .success(let now) where now == identity:

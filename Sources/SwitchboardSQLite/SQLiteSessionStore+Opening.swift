@@ -53,18 +53,64 @@ extension SQLiteSessionStore {
                 CREATE INDEX decisions_by_state ON decisions (state, requested_at DESC);
                 """)
         }
+        migrator.registerMigration("v3-queue") { db in
+            try db.execute(sql: """
+                CREATE TABLE queued_messages (
+                    queue_id TEXT NOT NULL PRIMARY KEY,
+                    session_id TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    client_message_id TEXT,
+                    queued_at INTEGER NOT NULL,
+                    position INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX queued_by_session ON queued_messages (session_id, position);
+                CREATE TABLE client_messages (
+                    session_id TEXT NOT NULL,
+                    client_message_id TEXT NOT NULL,
+                    seq INTEGER,
+                    queue_id TEXT,
+                    PRIMARY KEY (session_id, client_message_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }()
+
+    /// The event log's own database (`<name>-log.sqlite` beside the store's file): one row per
+    /// frame, written with `synchronous = NORMAL` so streaming never waits for the disk.
+    static let logMigrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-frames") { db in
+            try db.execute(sql: """
+                CREATE TABLE frames (
+                    session_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (session_id, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX frames_by_time ON frames (created_at);
+                """)
+        }
+        return migrator
+    }()
+
+    /// The event log's file for the store at `path`: `sessions.sqlite` → `sessions-log.sqlite`.
+    static func logPath(for path: String) -> String {
+        path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) + "-log.sqlite" : path + "-log"
+    }
 
     /// Checks the file, then opens the pool and migrates it. Another process opening the
     /// same new file at the same moment can make SQLite answer "database is locked" without
     /// waiting (switching to WAL, recovering the WAL index): that is retried for up to
     /// ``busyTimeout`` before it is reported.
-    static func openPool(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
+    static func openPool(_ path: String, syncEveryCommit: Bool, migrator: DatabaseMigrator = migrator) throws(SessionStoreError) -> DatabasePool {
         let deadline = ContinuousClock.now + .seconds(busyTimeout)
         while true {
             do {
-                return try openPoolOnce(path, syncEveryCommit: syncEveryCommit)
+                return try openPoolOnce(path, syncEveryCommit: syncEveryCommit, migrator: migrator)
             } catch {
                 let busy = [ResultCode.SQLITE_BUSY, .SQLITE_LOCKED].contains((error.cause as? DatabaseError)?.resultCode.primaryResultCode)
                 guard busy, ContinuousClock.now < deadline else { throw error }
@@ -73,7 +119,7 @@ extension SQLiteSessionStore {
         }
     }
 
-    private static func openPoolOnce(_ path: String, syncEveryCommit: Bool) throws(SessionStoreError) -> DatabasePool {
+    private static func openPoolOnce(_ path: String, syncEveryCommit: Bool, migrator: DatabaseMigrator) throws(SessionStoreError) -> DatabasePool {
         func unreadable(_ reason: String, cause: (any Error)? = nil) -> SessionStoreError {
             SessionStoreError(.unreadable, "Session store '\(path)' cannot be opened: \(reason).", cause: cause)
         }
@@ -89,7 +135,7 @@ extension SQLiteSessionStore {
         // Look at an existing file through a read-only connection before anything can
         // write to it (opening a pool switches to WAL and may write a WAL frame).
         if fileSize(path) != 0 {
-            try inspect(path, configuration) { unreadable($0) }
+            try inspect(path, configuration, migrator: migrator) { unreadable($0) }
         }
 
         let pool: DatabasePool
@@ -130,6 +176,7 @@ extension SQLiteSessionStore {
     private static func inspect(
         _ path: String,
         _ configuration: Configuration,
+        migrator: DatabaseMigrator,
         _ unreadable: (String) -> SessionStoreError
     ) throws(SessionStoreError) {
         var readOnly = configuration

@@ -8,6 +8,9 @@ import GRDB
 ///   not with the number of sessions.
 /// - A write returns once it is committed and synced to disk (`synchronous = FULL`); a
 ///   process killed mid-write loses only that write.
+/// - The event log lives in a database of its own beside it (``logPath``), committed with
+///   `synchronous = NORMAL`: a frame is safe from a crash of any process once its append
+///   returns, and a power loss can lose the frames since the log's last checkpoint.
 /// - Writers in other processes wait for each other (busy timeout ``busyTimeout``) instead
 ///   of failing, and each write runs in an `IMMEDIATE` transaction, so no update is lost.
 /// - Opening checks the file (``init(path:)``): an unreadable, corrupt or foreign file, or
@@ -23,8 +26,13 @@ public final class SQLiteSessionStore: SessionStore {
     public let path: String
 
     let pool: DatabasePool
-    /// The file opened, to notice when it is removed or replaced (see ``health()``).
+    /// The event log's database (``logPath``).
+    let logPool: DatabasePool
+    /// The event log's file: `sessions-log.sqlite` beside `sessions.sqlite`.
+    public let logPath: String
+    /// The files opened, to notice when one is removed or replaced (see ``health()``).
     let identity: FileIdentity?
+    let logIdentity: FileIdentity?
 
     /// Opens (creating if missing) the store at `<stateDirectory>/sessions.sqlite`, creating
     /// the directory with mode 0700 if it does not exist.
@@ -62,6 +70,10 @@ public final class SQLiteSessionStore: SessionStore {
         self.path = path
         self.pool = try Self.openPool(path, syncEveryCommit: syncEveryCommit)
         self.identity = try? FileIdentity.of(path).get()
+        let logPath = Self.logPath(for: path)
+        self.logPath = logPath
+        self.logPool = try Self.openPool(logPath, syncEveryCommit: false, migrator: Self.logMigrator)
+        self.logIdentity = try? FileIdentity.of(logPath).get()
     }
 
     // MARK: - SessionStore
@@ -140,6 +152,11 @@ public final class SQLiteSessionStore: SessionStore {
     public func delete(_ id: String) async throws {
         try await write("delete session '\(id)'") { db in
             try db.cachedStatement(sql: SQL.delete).execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM queued_messages WHERE session_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM client_messages WHERE session_id = ?").execute(arguments: [id])
+        }
+        try await writeLog("delete the log of session '\(id)'") { db in
+            try db.cachedStatement(sql: "DELETE FROM frames WHERE session_id = ?").execute(arguments: [id])
         }
     }
 
@@ -242,6 +259,28 @@ public final class SQLiteSessionStore: SessionStore {
         }
         try checkWritable(action, committed: true)
         return result
+    }
+
+    /// A write to the event log's database.
+    func writeLog<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try checkWritable(action, committed: false)
+        let result: T
+        do {
+            result = try await logPool.write(body)
+        } catch {
+            throw Self.storeError(error, path: logPath, action: action, code: .writeFailed)
+        }
+        try checkWritable(action, committed: true)
+        return result
+    }
+
+    /// A read of the event log's database.
+    func readLog<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await logPool.read(body)
+        } catch {
+            throw Self.storeError(error, path: logPath, action: action, code: .unreadable)
+        }
     }
 
     func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

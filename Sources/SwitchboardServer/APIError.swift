@@ -47,6 +47,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .requestNotFound: return APIError(.notFound, "not_found", e.message)
             case .alreadyResolved: return APIError(.conflict, "already_resolved", e.message)
             case .invalidDecision: return APIError(.badRequest, "invalid_decision", e.message)
+            case .queueFull: return APIError(.tooManyRequests, "queue_full", e.message)
+            case .queuedMessageNotFound: return APIError(.notFound, "not_found", e.message)
+            case .lockedElsewhere: return APIError(.conflict, "locked_elsewhere", e.message)
             default: return APIError(.badGateway, "agent_failed", e.message)
             }
         case let e as RegistryError: return APIError(.badRequest, "unknown_agent_type", e.message)
@@ -113,6 +116,21 @@ extension [String: JSONValue] {
             }
         }
         return (decision, message, answers, try string("answer"))
+    }
+
+    /// A message's sending fields: `mode` (`queue`, the default, or `interrupt`) and
+    /// `clientMessageId` (1 to 128 characters, no control characters).
+    func sending() throws -> (mode: SendMode, clientMessageId: String?) {
+        var mode = SendMode.queue
+        if let raw = try string("mode") {
+            guard let chosen = SendMode(rawValue: raw) else {
+                throw APIError.badRequest("'mode' must be \"queue\" or \"interrupt\", not \(InputRules.quoted(raw)).")
+            }
+            mode = chosen
+        }
+        let id = try string("clientMessageId")
+        if let id, let problem = InputRules.clientMessageIdProblem(id) { throw APIError.badRequest(problem) }
+        return (mode, id)
     }
 
     /// An optional integer field.

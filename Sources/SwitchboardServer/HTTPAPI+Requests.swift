@@ -31,7 +31,7 @@ extension HTTPAPI {
             if state == .pending {
                 let pending = await manager.pendingDecisions(session: session).prefix(limit)
                 return jsonResponse(.array(pending.map { p -> JSONValue in
-                    var object = SessionJSON.pendingObject(p)
+                    var object = p.wireObject
                     object["state"] = .string("pending")
                     return .object(object)
                 }))
@@ -48,7 +48,7 @@ extension HTTPAPI {
         do {
             if let problem = InputRules.requestIdProblem(id) { throw APIError.badRequest(problem) }
             if let pending = await manager.pendingDecision(id) {
-                var object = SessionJSON.pendingObject(pending)
+                var object = pending.wireObject
                 object["state"] = .string("pending")
                 return jsonResponse(.object(object))
             }
@@ -68,7 +68,7 @@ extension HTTPAPI {
             let parsed = try body.decisionAnswer()
             let answers = await LiveChatConnection.answers(parsed.answers, single: parsed.single, for: id, manager: manager)
             let resolution = try await manager.answer(id, decision: parsed.decision, message: parsed.message, answers: answers, from: "http")
-            var object = SessionJSON.resolutionObject(resolution)
+            var object = resolution.wireObject
             object["state"] = .string("resolved")
             return jsonResponse(.object(object))
         } catch {

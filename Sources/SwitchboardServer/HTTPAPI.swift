@@ -18,7 +18,12 @@ struct HTTPAPI: Sendable {
         router.post("/v1/sessions") { request, _ in try await startSession(request) }
         router.get("/v1/sessions/{id}") { _, context in try await showSession(try await resolve(context)) }
         router.get("/v1/sessions/{id}/messages") { request, context in
-            try await messages(try await resolve(context), since: request.uri.queryParameters.get("since"))
+            let query = request.uri.queryParameters
+            return try await messages(try await resolve(context), query: (query.get("after"), query.get("since"), query.get("limit")))
+        }
+        router.get("/v1/sessions/{id}/queue") { _, context in try await queue(try await resolve(context)) }
+        router.delete("/v1/sessions/{id}/queue/{queueId}") { _, context in
+            try await cancelQueued(try await resolve(context), queueId: try context.parameters.require("queueId"))
         }
         router.post("/v1/sessions/{id}/messages") { request, context in
             try await send(try await resolve(context), request)
@@ -101,22 +106,77 @@ struct HTTPAPI: Sendable {
         }
     }
 
-    func messages(_ id: String, since: String?) async throws -> Response {
+    /// The default and the largest page of `GET /v1/sessions/{id}/messages`.
+    static let defaultHistoryPage = 500
+    static let maximumHistoryPage = 5000
+
+    /// `GET /v1/sessions/{id}/messages?after=N&limit=M` (`since` is the old name of `after`):
+    /// the session's event log in `seq` order, live or only stored. A row the log cannot
+    /// give back as a frame is left out, with a `system` frame (without `seq`) saying so.
+    func messages(_ id: String, query: (after: String?, since: String?, limit: String?)) async throws -> Response {
         try await guarded {
-            var after: Int?
-            if let since {
+            var after = -1
+            if let text = query.after ?? query.since {
                 // Int(_:) refuses what does not fit in 64 bits, fractions and exponents.
-                guard let n = Int(since), n >= -1 else {
-                    throw APIError.badRequest("'since' must be a sequence number, not \(InputRules.quoted(since)).")
+                guard let n = Int(text), n >= -1 else {
+                    let name = query.after != nil ? "after" : "since"
+                    throw APIError.badRequest("'\(name)' must be a sequence number, not \(InputRules.quoted(text)).")
                 }
                 after = n
             }
-            guard await manager.info(id) != nil else {
-                // A stored session has no buffered messages; an unknown one is an error.
-                guard try await store.get(id) != nil else { throw APIError.notFound(id) }
-                return jsonResponse(.array([]))
+            var limit = Self.defaultHistoryPage
+            if let text = query.limit {
+                guard let n = Int(text), (1...Self.maximumHistoryPage).contains(n) else {
+                    throw APIError.badRequest("'limit' must be a whole number from 1 to \(Self.maximumHistoryPage), not \(InputRules.quoted(text)).")
+                }
+                limit = n
             }
-            return jsonResponse(.array(await manager.messages(id, after: after).map(SessionJSON.frameValue)))
+            let rows = try await manager.history(id, after: after, limit: limit)
+            var body = "["
+            body.reserveCapacity(rows.reduce(2) { $0 + $1.json.utf8.count + 1 })
+            var first = true
+            for row in rows {
+                let text: String
+                if (try? JSONValue(parsing: row.json))?.objectValue != nil {
+                    text = row.json
+                } else {
+                    text = JSONValue.object([
+                        "type": .string("system"),
+                        "content": .string("Frame \(row.seq) of the history could not be read and is left out."),
+                        "timestamp": .string(Timestamp.now()),
+                    ]).jsonText
+                }
+                if !first { body += "," }
+                first = false
+                body += text
+            }
+            body += "]"
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+
+    /// `GET /v1/sessions/{id}/queue`: the messages waiting, next first.
+    func queue(_ id: String) async throws -> Response {
+        try await guarded {
+            let queued = try await manager.queuedMessages(id)
+            return jsonResponse(.array(queued.enumerated().map { index, message in
+                var object: [String: JSONValue] = [
+                    "queueId": .string(message.queueId),
+                    "content": .string(message.content),
+                    "position": .int(index + 1),
+                    "queuedAt": SessionJSON.time(message.queuedAt),
+                ]
+                if let id = message.clientMessageId { object["clientMessageId"] = .string(id) }
+                return .object(object)
+            }))
+        }
+    }
+
+    /// `DELETE /v1/sessions/{id}/queue/{queueId}`: takes a queued message out before it is sent.
+    func cancelQueued(_ id: String, queueId: String) async throws -> Response {
+        try await guarded {
+            try await manager.cancelQueued(id, queueId: queueId, by: "http")
+            return Response(status: .noContent)
         }
     }
 
@@ -160,8 +220,18 @@ struct HTTPAPI: Sendable {
             if let model = try body.string("model"), model != info.model {
                 try await manager.setModel(info.id, model: model)
             }
-            try await manager.send(info.id, text: content)
-            return jsonResponse(.object(["sessionId": .string(info.id), "status": .string("running")]), status: .accepted)
+            let (mode, clientMessageId) = try body.sending()
+            let result = try await manager.send(info.id, text: content, mode: mode, clientMessageId: clientMessageId)
+            var object: [String: JSONValue] = [
+                "sessionId": .string(info.id),
+                "status": .string(result.queueId != nil && result.seq == nil ? "queued" : "running"),
+                "seq": result.seq.map(JSONValue.int) ?? .null,
+                "queueId": SessionJSON.optional(result.queueId),
+                "duplicate": .bool(result.duplicate),
+            ]
+            if let position = result.position { object["position"] = .int(position) }
+            if let clientMessageId { object["clientMessageId"] = .string(clientMessageId) }
+            return jsonResponse(.object(object), status: .accepted)
         }
     }
 

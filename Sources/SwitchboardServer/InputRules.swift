@@ -22,6 +22,13 @@ enum InputRules {
         return valid ? nil : "The request id \(quoted(id)) is not valid: request ids are 1 to 128 letters, digits, '.', '_' and '-'."
     }
 
+    /// Why `id` cannot be a message's `clientMessageId` (1 to 128 bytes, no control
+    /// characters), or `nil`.
+    static func clientMessageIdProblem(_ id: String) -> String? {
+        let valid = !id.isEmpty && id.utf8.count <= 128 && !id.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        return valid ? nil : "The clientMessageId \(quoted(id)) is not valid: use 1 to 128 characters without control characters."
+    }
+
     /// Why `type` is not an agent type name a client may ask for, or `nil`.
     static func agentTypeProblem(_ type: String) -> String? {
         AgentTypeName.problem(with: type).map { _ in "The agent type \(quoted(type)) is not a valid agent type name." }

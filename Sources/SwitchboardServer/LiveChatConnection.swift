@@ -139,15 +139,18 @@ final class LiveChatConnection: Sendable {
             switch type {
             case "connect": try await connect(frame)
             case "message": try await message(frame)
+            case "cancel_queued": try await cancelQueued(frame)
             case "interrupt": try await interrupt()
             case "set_model": try await setModel(frame)
             case "disconnect": await detach()
             case "permission_response", "question_response": try await respond(frame)
             default:
-                await sendError("Unknown frame type \(InputRules.quoted(type)) (known: connect, message, interrupt, set_model, disconnect, permission_response, question_response).")
+                await sendError("Unknown frame type \(InputRules.quoted(type)) (known: connect, message, cancel_queued, interrupt, set_model, disconnect, permission_response, question_response).")
             }
         } catch let error as SessionError where [.alreadyResolved, .requestNotFound, .invalidDecision].contains(error.code) {
             await sendError(error.message, code: APIError.from(error).code, requestId: frame["requestId"]?.stringValue)
+        } catch let error as SessionError where [.queueFull, .queuedMessageNotFound, .lockedElsewhere].contains(error.code) {
+            await sendError(error.message, code: APIError.from(error).code)
         } catch {
             await sendError(Self.describe(error))
         }
@@ -218,10 +221,32 @@ final class LiveChatConnection: Sendable {
         let named = try frame.string("sessionId")
         if currentSession == nil || (named != nil && named != currentSession) { try await connect(frame) }
         guard let id = currentSession else { throw APIError.badRequest("No session: send a connect frame first.") }
+        let (mode, clientMessageId) = try frame.sending()
         if let model = try frame.string("model"), model != (await manager.info(id)?.model) {
             try await manager.setModel(id, model: model)
         }
-        try await manager.send(id, text: content)
+        let result = try await manager.send(id, text: content, mode: mode, clientMessageId: clientMessageId)
+        guard let clientMessageId else { return }
+        await write(.object([
+            "type": .string("message_accepted"),
+            "sessionId": .string(id),
+            "clientMessageId": .string(clientMessageId),
+            "seq": result.seq.map(JSONValue.int) ?? .null,
+            "queueId": SessionJSON.optional(result.queueId),
+            "duplicate": .bool(result.duplicate),
+            "position": result.position.map(JSONValue.int) ?? .null,
+            "timestamp": .string(Timestamp.now()),
+        ]))
+    }
+
+    /// `cancel_queued`: takes a queued message of the attached session out of its queue.
+    private func cancelQueued(_ frame: [String: JSONValue]) async throws {
+        guard let id = currentSession else { throw APIError.badRequest("No session: send a connect frame first.") }
+        guard let queueId = try frame.string("queueId"), !queueId.isEmpty else {
+            throw APIError.badRequest("cancel_queued needs the 'queueId' of the queued message.")
+        }
+        let who = state.withLock { $0.clientId } ?? "ws"
+        try await manager.cancelQueued(id, queueId: queueId, by: who)
     }
 
     private func interrupt() async throws {
@@ -249,7 +274,7 @@ final class LiveChatConnection: Sendable {
         let who = state.withLock { $0.clientId } ?? "ws"
         let resolution = try await manager.answer(requestId, decision: parsed.decision, message: parsed.message, answers: answers, from: who)
         if resolution.sessionId != currentSession {
-            await write(SessionJSON.decisionFrame(.resolved(resolution), seq: nil, timestamp: Timestamp.now()))
+            await write(SessionFrame(seq: nil, decision: .resolved(resolution)).wireText)
         }
     }
 
@@ -327,8 +352,12 @@ final class LiveChatConnection: Sendable {
     }
 
     private func write(_ value: JSONValue) async {
+        await write(value.jsonText)
+    }
+
+    private func write(_ text: String) async {
         do {
-            try await outbound.write(.text(value.jsonText))
+            try await outbound.write(.text(text))
         } catch {
             logger.debug("live chat write failed: \(InputRules.escaped(String(describing: error), limit: 200))")
         }

@@ -25,6 +25,7 @@ enum SessionJSON {
             "clients": .int(clients),
             "lastError": optional(info.lastError),
             "pendingRequests": .int(info.pendingDecisions),
+            "queuedMessages": .int(info.queuedMessages),
             "createdAt": time(info.createdAt),
             "lastActivity": time(info.lastActivity),
         ])
@@ -47,83 +48,16 @@ enum SessionJSON {
         ])
     }
 
-    /// A frame as clients of the original receive it: the chat message's fields plus `seq`;
-    /// a decision frame as its own object (``decisionFrame(_:seq:timestamp:)``).
-    static func frame(_ frame: SessionFrame) -> String {
-        if let decision = frame.decision {
-            return decisionFrame(decision, seq: frame.seq, timestamp: frame.timestamp).jsonText
-        }
-        var writer = JSONWriter(capacity: 128 + frame.message.content.utf8.count)
-        frame.message.write(to: &writer)
-        if let seq = frame.seq {
-            writer.bytes.removeLast()  // the closing brace
-            writer.appendRaw(",\"seq\":")
-            writer.appendInt(seq)
-            writer.appendByte(UInt8(ascii: "}"))
-        }
-        return writer.string
-    }
+    /// A frame as WebSocket clients receive it: its wire text, made once by the session manager.
+    static func frame(_ frame: SessionFrame) -> String { frame.wireText }
 
     /// A frame as a JSON value (for the HTTP API's message list).
     static func frameValue(_ frame: SessionFrame) -> JSONValue {
-        (try? JSONValue(parsing: Self.frame(frame))) ?? .null
+        (try? JSONValue(parsing: frame.wireText)) ?? .null
     }
 }
 
 extension SessionJSON {
-    /// `permission_request` / `question` and `permission_resolved` / `question_resolved`.
-    static func decisionFrame(_ decision: DecisionFrame, seq: Int?, timestamp: String) -> JSONValue {
-        var object: [String: JSONValue]
-        switch decision {
-        case .requested(let pending):
-            object = pendingObject(pending)
-            object["type"] = .string(pending.request.kind == .question ? "question" : "permission_request")
-        case .resolved(let resolution):
-            object = resolutionObject(resolution)
-            object["type"] = .string(resolution.kind == .question ? "question_resolved" : "permission_resolved")
-        }
-        if let seq { object["seq"] = .int(seq) }
-        object["timestamp"] = .string(timestamp)
-        return .object(object)
-    }
-
-    /// The fields of a pending request, as frames and `GET /v1/requests` show it.
-    static func pendingObject(_ pending: PendingDecision) -> [String: JSONValue] {
-        let request = pending.request
-        var object: [String: JSONValue] = [
-            "requestId": .string(pending.requestId),
-            "sessionId": .string(pending.sessionId),
-            "agentType": .string(pending.agentType),
-            "kind": .string(request.kind.rawValue),
-            "toolName": .string(request.toolName),
-            "toolId": optional(request.toolId),
-            "content": .string(request.summary),
-            "input": request.input,
-            "options": .array(request.options.map(JSONValue.string)),
-            "requestedAt": time(pending.requestedAt),
-            "expiresAt": time(pending.expiresAt),
-        ]
-        if !request.questions.isEmpty { object["questions"] = .array(request.questions.map(\.jsonValue)) }
-        return object
-    }
-
-    static func resolutionObject(_ resolution: DecisionResolution) -> [String: JSONValue] {
-        var object: [String: JSONValue] = [
-            "requestId": .string(resolution.requestId),
-            "sessionId": .string(resolution.sessionId),
-            "kind": .string(resolution.kind.rawValue),
-            "toolName": .string(resolution.toolName),
-            "content": .string(resolution.summary),
-            "decision": .string(resolution.decision),
-            "by": .string(resolution.source.by),
-            "decider": optional(resolution.source.decider),
-            "resolvedAt": time(resolution.resolvedAt),
-        ]
-        if let message = resolution.message { object["message"] = .string(message) }
-        if !resolution.answers.isEmpty { object["answers"] = .object(resolution.answers.mapValues(JSONValue.string)) }
-        return object
-    }
-
     /// An audit-log row, as `GET /v1/requests?state=all` lists it.
     static func record(_ record: DecisionRecord) -> JSONValue {
         var object: [String: JSONValue] = [

@@ -34,8 +34,10 @@ final class StoreHealthWatch: Sendable {
     }
 }
 
-/// The daemon's periodic work besides serving: checks the store's health every few seconds
-/// and disposes sessions that stayed idle too long, until graceful shutdown.
+/// The daemon's background work besides serving, until graceful shutdown: restores the
+/// sessions whose stored queues still hold messages (once, at start), checks the store's
+/// health every few seconds, disposes sessions that stayed idle too long and prunes the
+/// history its retention no longer keeps.
 struct MaintenanceService: Service {
     /// How often the store is checked.
     static let storeCheckInterval = Duration.seconds(5)
@@ -45,7 +47,9 @@ struct MaintenanceService: Service {
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await manager.resumeQueues() }
             group.addTask { await manager.runIdleExpiry() }
+            group.addTask { await manager.runHistoryPruning() }
             group.addTask {
                 while !Task.isCancelled {
                     _ = await storeHealth.check()

@@ -48,6 +48,35 @@ struct DecisionCommandsTests {
         #expect(result.stdout.contains("  ✗ deny (by terminal): Nobody was at the terminal to decide."), "\(result.stdout)")
     }
 
+    @Test("chat while the daemon runs goes through it (and says so); --session continues there; sessions show --history prints the conversation")
+    func chatThroughDaemon() async throws {
+        let daemon = try await LiveDaemon(agents: Self.agents(#"[{"echo": true}]"#))
+        let config = try Self.config(for: daemon)
+        let switchboard = BuildProducts.executable("switchboard")
+        let first = try ChildProcess.run(switchboard, ["chat", "--config", config, "--agent", "claude", "hello there"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("(through the daemon at http://127.0.0.1:\(daemon.port))"), "\(first.stderr)")
+        #expect(first.stdout.contains("hello there"), "\(first.stdout)")
+        let id = try #require(first.stderr.firstMatch(of: /Session: (\S+)/).map { String($0.1) }, "\(first.stderr)")
+        let shown = try await daemon.http(.GET, "/v1/sessions/\(id)")
+        #expect(shown.body["live"] == .bool(true), "the session lives in the daemon")
+
+        let second = try ChildProcess.run(switchboard, ["chat", "--config", config, "--session", id, "and again"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("and again") && !second.stdout.contains("hello there"), "only this turn: \(second.stdout)")
+
+        let history = try ChildProcess.run(switchboard, ["sessions", "show", "--config", config, id, "--history"])
+        #expect(history.status == 0, "\(history.stderr)")
+        let lines = history.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("> hello there") && lines.contains("> and again"), "\(lines)")
+        #expect((lines.firstIndex(of: "> hello there") ?? 99) < (lines.firstIndex(of: "> and again") ?? 0))
+        try await daemon.stop()
+        // Without the daemon the history comes from the store.
+        let stored = try ChildProcess.run(switchboard, ["sessions", "show", "--config", config, id, "--history", "--json"])
+        #expect(stored.status == 0 && stored.stderr.contains("using the session store directly"), "\(stored.stderr)")
+        #expect(stored.stdout.split(separator: "\n").filter { $0.contains(#""type":"user""#) }.count == 2, "\(stored.stdout)")
+    }
+
     @Test("attach shows the session, sends typed lines as messages, and answers requests at its prompt")
     func attach() async throws {
         let daemon = try await LiveDaemon(agents: Self.agents())

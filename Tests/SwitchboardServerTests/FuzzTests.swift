@@ -57,8 +57,8 @@ struct FuzzTests {
             // reads, in order.
             let probe = "probe-\(probes)"
             socket.send(["type": .string(probe)])
-            let expected = "Unknown frame type '\(probe)' (known: connect, message, interrupt, set_model, disconnect)."
-            _ = try await socket.waitFor(within: .seconds(30)) { $0["type"] == .string("error") && $0["content"] == .string(expected) }
+            let expected = "Unknown frame type '\(probe)' (known: "
+            _ = try await socket.waitFor(within: .seconds(30)) { $0["type"] == .string("error") && $0["content"]?.stringValue?.hasPrefix(expected) == true }
         }
         #expect(socket.closeFrame.items.isEmpty, "the daemon closed the socket: \(socket.closeFrame.items)")
         try await InputLimitsTests.expectHealthy(daemon)

@@ -64,14 +64,21 @@ struct HTTPAPITests {
         #expect(model.status == 200 && model.body["model"] == .string("opus"))
 
         #expect(try await daemon.http(.POST, "/v1/sessions/\(id)/messages", body: #"{"content":"hang"}"#).status == 202)
-        let busy = try await daemon.http(.POST, "/v1/sessions/\(id)/messages", body: #"{"content":"again"}"#)
-        #expect(busy.status == 409 && busy.body["error"]?["code"] == .string("busy"))
+        let queued = try await daemon.http(.POST, "/v1/sessions/\(id)/messages", body: #"{"content":"again"}"#)
+        #expect(queued.status == 202 && queued.body["status"] == .string("queued") && queued.body["position"] == .int(1))
+        let queueId = try #require(queued.body["queueId"]?.stringValue)
+        let queue = try await daemon.http(.GET, "/v1/sessions/\(id)/queue").body.arrayValue ?? []
+        #expect(queue.map { $0["queueId"] } == [.string(queueId)] && queue.first?["content"] == .string("again"))
+        #expect(try await daemon.http(.DELETE, "/v1/sessions/\(id)/queue/\(queueId)").status == 204)
+        #expect(try await daemon.http(.GET, "/v1/sessions/\(id)/queue").body == .array([]))
+        let gone = try await daemon.http(.DELETE, "/v1/sessions/\(id)/queue/\(queueId)")
+        #expect(gone.status == 404 && gone.body["error"]?["code"] == .string("not_found"))
         let interrupted = try await daemon.http(.POST, "/v1/sessions/\(id)/interrupt")
         #expect(interrupted.status == 200 && interrupted.body["status"] == .string("interrupted"))
 
         #expect(try await daemon.http(.DELETE, "/v1/sessions/\(id)").status == 204)
-        let gone = try await daemon.http(.GET, "/v1/sessions/\(id)")
-        #expect(gone.status == 404 && gone.body["error"]?["message"] == .string("Session not found: \(id)"))
+        let deleted = try await daemon.http(.GET, "/v1/sessions/\(id)")
+        #expect(deleted.status == 404 && deleted.body["error"]?["message"] == .string("Session not found: \(id)"))
         try await daemon.stop()
     }
 

@@ -121,7 +121,7 @@ struct LiveChatTests {
         try await again.stop()
     }
 
-    @Test("Interrupt mid-turn; a second message while running is refused; set_model")
+    @Test("Interrupt mid-turn; a second message while running is queued and can be cancelled; set_model")
     func interruptBusyAndModel() async throws {
         let daemon = try await LiveDaemon(agents: Self.scripted(#"[{"hang": true}, {}]"#))
         let socket = try await daemon.socket("w")
@@ -131,7 +131,14 @@ struct LiveChatTests {
         try await socket.waitForStatus("running")
         let mark = socket.frames.items.count
         socket.send(["type": .string("message"), "content": .string("again")])
-        #expect(try await socket.waitFor(type: "error", after: mark)["content"] == .string("Session is already processing a message"))
+        let queued = try await socket.waitFor(type: "queued", after: mark)
+        #expect(queued["content"] == .string("again") && queued["position"] == .int(1) && queued["seq"]?.intValue != nil)
+        let queueId = try #require(queued["queueId"]?.stringValue)
+        socket.send(["type": .string("cancel_queued"), "queueId": .string(queueId)])
+        #expect(try await socket.waitFor(type: "queue_cancelled", after: mark)["queueId"] == .string(queueId))
+        socket.send(["type": .string("cancel_queued"), "queueId": .string(queueId)])
+        let again = try await socket.waitFor(type: "error", after: mark)
+        #expect(again["content"]?.stringValue?.contains("has no queued message \(queueId)") == true)
         socket.send(["type": .string("interrupt")])
         try await socket.waitForStatus("interrupted")
         socket.send(["type": .string("set_model"), "model": .string("opus")])
@@ -154,7 +161,7 @@ struct LiveChatTests {
             ("hello", "Frames must be JSON objects: invalid JSON at byte 0: expected a value"),
             ("[1,2]", "Frames must be JSON objects, not an array."),
             (#"{"content":"x"}"#, "The frame has no 'type'."),
-            (#"{"type":"teleport"}"#, "Unknown frame type 'teleport' (known: connect, message, interrupt, set_model, disconnect, permission_response, question_response)."),
+            (#"{"type":"teleport"}"#, "Unknown frame type 'teleport' (known: connect, message, cancel_queued, interrupt, set_model, disconnect, permission_response, question_response)."),
             (#"{"type":"message"}"#, "A message frame needs a non-empty 'content'."),
             (#"{"type":"message","content":42}"#, "'content' must be a string, not a number."),
             (#"{"type":"connect","resumeFromId":"x"}"#, "'resumeFromId' must be a whole number, not \"x\"."),

@@ -3,8 +3,8 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "maxLiveSessions",
-        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "server", "sessionIdleMinutes", "stateDirectory",
+        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "history", "maxLiveSessions",
+        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "queueLimit", "server", "sessionIdleMinutes", "stateDirectory",
     ]
 
     /// The keys of the `server` object.
@@ -172,6 +172,7 @@ extension SwitchboardConfig {
             if let policy = parseApprovals(value, issue: issue) { config.approvals = policy }
         }
         parseLimits(object, into: &config, issue: issue)
+        parseHistory(object, into: &config, issue: issue)
         if let value = object["agents"] {
             if let agents = value.objectValue {
                 for type in agents.keys.sorted() {

@@ -37,6 +37,10 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var sessionIdleMinutes: Int = SwitchboardConfig.defaultSessionIdleMinutes
     /// How many sessions may be live at once.
     public var maxLiveSessions: Int = SwitchboardConfig.defaultMaxLiveSessions
+    /// How much of each session's event log is kept (`history`).
+    public var history = HistoryRetention()
+    /// How many messages may wait in one session's queue (`queueLimit`).
+    public var queueLimit: Int = 100
     /// Containers are named `<prefix><workspace>`.
     public var containerPrefix: String
     /// Whether the host workspace `@host` may be used; `nil` leaves it to the default

@@ -32,8 +32,21 @@ final class ClientOutbox: Sendable {
         return accepted
     }
 
-    /// Delivers frames until ``close()`` or a failed send; returns the failure, if any.
-    func deliver(with send: @Sendable (SessionFrame) async throws -> Void) async -> String? {
+    /// Delivers frames until ``close()`` or a failed send; returns the failure, if any. With
+    /// `prefix`, the frames it sends come first (the part of a replay read from the log).
+    func deliver(
+        prefix: (@Sendable (@Sendable (SessionFrame) async throws -> Void) async throws -> Void)? = nil,
+        with send: @escaping @Sendable (SessionFrame) async throws -> Void
+    ) async -> String? {
+        if let prefix {
+            do {
+                try await prefix(send)
+            } catch is CancellationError {
+                return nil
+            } catch {
+                return "sending to the client failed: \(error)"
+            }
+        }
         for await frame in frames {
             do {
                 try await send(frame)

@@ -1,13 +1,18 @@
 import SwitchboardAdapterAPI
 
-/// A session's recent frames: a ring bounded both in count and in bytes, so one huge tool
-/// output cannot blow up memory. The newest frame is always kept.
+/// A session's recent frames — the cache of its event log's tail: a ring bounded both in
+/// count and in bytes, so one huge tool output cannot blow up memory. The newest frame is
+/// always kept. It also numbers the session's frames (``reserveSeq()``); a frame enters the
+/// ring once the log has it (``keep(_:)``), in `seq` order.
 struct MessageBuffer {
     private var frames: [SessionFrame] = []
     private var sizes: [Int] = []
     private var head = 0
     private(set) var byteCount = 0
+    /// The `seq` the next frame gets.
     private(set) var nextSeq = 0
+    /// The `seq` of the newest frame kept, or `nextSeq - 1` before any.
+    private(set) var newestSeq = -1
     let maxCount: Int
     let maxBytes: Int
 
@@ -19,33 +24,31 @@ struct MessageBuffer {
     /// How many frames are kept.
     var count: Int { frames.count - head }
 
-    /// The sequence number of the oldest frame kept, or `nextSeq` when empty.
-    var oldestSeq: Int { count > 0 ? frames[head].seq! : nextSeq }
+    /// The sequence number of the oldest frame kept, or `newestSeq + 1` when empty.
+    var oldestSeq: Int { count > 0 ? (frames[head].seq ?? newestSeq + 1) : newestSeq + 1 }
 
-    /// Stamps `message` with the next sequence number, keeps it, and returns the frame.
-    mutating func append(_ message: ChatMessage) -> SessionFrame {
-        keep(SessionFrame(seq: nextSeq, message: message), size: Self.size(of: message))
+    /// The next sequence number (numbers are never reused).
+    mutating func reserveSeq() -> Int {
+        defer { nextSeq += 1 }
+        return nextSeq
     }
 
-    /// Stamps `notice` with the next sequence number, keeps it, and returns the frame.
-    mutating func append(_ notice: SessionNotice) -> SessionFrame {
-        keep(SessionFrame(seq: nextSeq, notice: notice), size: 160)
+    /// Continues a restored session: numbering after `lastSeq`, with `tail` (the log's newest
+    /// frames, oldest first) in the ring.
+    mutating func restore(lastSeq: Int, tail: [SessionFrame]) {
+        nextSeq = lastSeq + 1
+        newestSeq = lastSeq
+        for frame in tail { keep(frame) }
+        newestSeq = lastSeq
     }
 
-    /// Stamps a decision frame with the next sequence number, keeps it, and returns it.
-    mutating func append(_ decision: DecisionFrame) -> SessionFrame {
-        var size = 512
-        if case .requested(let pending) = decision {
-            size += pending.request.summary.utf8.count + pending.request.input.jsonText.utf8.count
-        }
-        return keep(SessionFrame(seq: nextSeq, decision: decision), size: size)
-    }
-
-    private mutating func keep(_ frame: SessionFrame, size: Int) -> SessionFrame {
-        nextSeq += 1
+    /// Keeps a frame the log has (frames come in `seq` order).
+    mutating func keep(_ frame: SessionFrame) {
         frames.append(frame)
+        let size = frame.byteEstimate
         sizes.append(size)
         byteCount += size
+        if let seq = frame.seq { newestSeq = max(newestSeq, seq) }
         while count > 1 && (count > maxCount || byteCount > maxBytes) {
             byteCount -= sizes[head]
             head += 1
@@ -56,24 +59,16 @@ struct MessageBuffer {
             sizes.removeFirst(head)
             head = 0
         }
-        return frame
     }
 
-    /// The frames after `seq` (all when `nil`), and whether some the caller asked for were
-    /// already dropped.
-    func frames(after seq: Int?) -> (frames: ArraySlice<SessionFrame>, dropped: Bool) {
+    /// The frames kept after `seq` (all when `nil`), and whether the ring lacks some the caller
+    /// asked for (older ones: the log may have them).
+    func frames(after seq: Int?) -> (frames: ArraySlice<SessionFrame>, missing: Bool) {
         guard let seq else { return (frames[head...], false) }
         // `seq` comes from outside (a query or a frame): compare before adding, so no value
         // can overflow. At or beyond the newest seq there is nothing to give.
-        if seq >= nextSeq - 1 { return (frames[frames.endIndex...], false) }
+        if seq >= newestSeq { return (frames[frames.endIndex...], false) }
         if seq < oldestSeq - 1 { return (frames[head...], true) }
         return (frames[(head + (seq + 1 - oldestSeq))...], false)
-    }
-
-    /// An estimate of the memory a message holds.
-    static func size(of message: ChatMessage) -> Int {
-        96 + message.content.utf8.count + message.timestamp.utf8.count
-            + (message.messageId?.utf8.count ?? 0) + (message.toolName?.utf8.count ?? 0) + (message.toolId?.utf8.count ?? 0)
-            + (message.extra.isEmpty ? 0 : 64 * message.extra.count)
     }
 }

@@ -4,30 +4,29 @@ import SwitchboardAdapterAPI
 extension SessionManager {
     /// Attaches a client to a live session.
     ///
-    /// The client first receives the buffered frames — those after `resumeFrom` when given
-    /// (with a notice when some of them were already dropped), else everything buffered —
-    /// then a `system` message `Connected to session (status: <status>)`, then every new
-    /// frame as it happens.
+    /// The client first receives the frames after `resumeFrom` when given — from the ring of
+    /// recent frames, and from the event log for older ones (with a notice when the log no
+    /// longer keeps some of them) — else every frame the ring keeps; then a `system` message
+    /// `Connected to session (status: <status>)`; then every new frame as it happens. A
+    /// `resumeFrom` at or beyond the newest frame replays nothing.
     /// - Returns: the client id (`client-<n>`), or `nil` for an unknown session.
     public func connect(_ sessionId: String, client: SessionClient, resumeFrom: Int? = nil) -> String? {
         guard let session = sessions[sessionId] else { return nil }
         let id = "client-\(nextClientNumber)"
         nextClientNumber += 1
-        // A seq this buffer never produced means the session was restored (by a restart of
-        // the daemon) since the client saw it: numbering began again, so replay everything.
-        let restarted = resumeFrom.map { $0 >= session.buffer.nextSeq } ?? false
-        let (replay, dropped) = session.buffer.frames(after: restarted ? nil : resumeFrom)
-        let outbox = ClientOutbox(id: id, allowance: configuration.clientQueueLimit, replay: replay.count + 2)
-        if restarted {
-            _ = outbox.enqueue(SessionFrame(seq: nil, notice: .restarted(since: resumeFrom ?? 0)))
-        } else if dropped {
-            _ = outbox.enqueue(SessionFrame(seq: nil, notice: .framesDropped(replayingFrom: session.buffer.oldestSeq)))
+        let (replay, missing) = session.buffer.frames(after: resumeFrom)
+        // Frames older than the ring's come from the log, before the ring's.
+        var fromLog: ClosedRange<Int>?
+        if missing, let resumeFrom, resumeFrom + 1 <= session.buffer.oldestSeq - 1 {
+            fromLog = (resumeFrom + 1)...(session.buffer.oldestSeq - 1)
         }
+        let outbox = ClientOutbox(id: id, allowance: configuration.clientQueueLimit, replay: replay.count + 2)
         for frame in replay { _ = outbox.enqueue(frame) }
         _ = outbox.enqueue(SessionFrame(seq: nil, notice: .connected(status: session.info.status)))
         let send = client.send
+        let prefix = fromLog.map { range in LogReplay(store: store, sessionId: sessionId, range: range).send }
         let delivery = Task {
-            if let failure = await outbox.deliver(with: send) {
+            if let failure = await outbox.deliver(prefix: prefix, with: send) {
                 self.disconnect(sessionId, clientId: id, reason: .sendFailed(failure))
             }
         }
@@ -119,6 +118,8 @@ extension SessionManager {
         guard let session = sessions[sessionId] else { return }
         // Clients still see what was pending close; the audit log records it as expired.
         await closeDecisions(in: session, source: .dispose)
+        // Every frame made so far is in the log and delivered before the clients go.
+        await frameLog.drain()
         guard sessions.removeValue(forKey: sessionId) != nil else { return }
         for entry in session.clients {
             removeClient(entry.id, from: session, reason: .sessionDisposed)
@@ -129,6 +130,7 @@ extension SessionManager {
         session.pump?.cancel()
         await session.pump?.value
         try? await store.touch(sessionId, at: session.info.lastActivity, model: session.info.model)
+        session.lock?.release()
         logger.info("session stopped", metadata: ["session": "\(sessionId)"])
     }
 

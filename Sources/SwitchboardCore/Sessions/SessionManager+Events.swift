@@ -24,11 +24,15 @@ extension SessionManager {
             if session.awaitedStatus == nil && status != .running {
                 await persistActivity(of: session)
             }
-            // A turn that ended leaves nothing to decide.
-            if status != .running { await closeDecisions(in: session, source: .turnEnded) }
+            // A turn that ended leaves nothing to decide; the next queued message goes.
+            if status != .running {
+                await closeDecisions(in: session, source: .turnEnded)
+                await drainQueue(session)
+            }
         case .error(let text):
             fail(session, text)
             await closeDecisions(in: session, source: .turnEnded)
+            await drainQueue(session)
         case .decisionRequested(let request):
             await openDecision(request, in: session)
         case .decisionWithdrawn(let id, let reason):
@@ -74,26 +78,67 @@ extension SessionManager {
         }
     }
 
-    /// Buffers `message` with the next sequence number and queues it for every client.
+    /// Numbers `message` and sends it on its way to every client (through the event log).
     func broadcast(_ message: ChatMessage, in session: Session) {
-        guard !session.disposed else { return }
-        deliver(session.buffer.append(message), in: session)
+        emit(.message(message), in: session)
     }
 
-    /// Buffers `notice` with the next sequence number and queues it for every client.
+    /// Numbers `notice` and sends it on its way to every client (through the event log).
     func broadcast(_ notice: SessionNotice, in session: Session) {
-        guard !session.disposed else { return }
-        deliver(session.buffer.append(notice), in: session)
+        emit(.notice(notice), in: session)
     }
 
-    /// Buffers a decision frame with the next sequence number and queues it for every client.
+    /// Numbers a decision frame and sends it on its way to every client (through the event log).
     func broadcast(_ decision: DecisionFrame, in session: Session) {
-        guard !session.disposed else { return }
-        deliver(session.buffer.append(decision), in: session)
+        emit(.decision(decision), in: session)
     }
 
-    private func deliver(_ frame: SessionFrame, in session: Session) {
-        session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
+    /// Numbers a queue frame and sends it on its way to every client (through the event log).
+    func broadcast(_ queue: QueueFrame, in session: Session) {
+        emit(.queue(queue), in: session)
+    }
+
+    /// Makes the session's next frame and submits it to the event log; it reaches the ring
+    /// and the clients when the log has it (``committed(_:error:)``).
+    /// - Returns: the frame's `seq`, or `nil` when the session was disposed.
+    @discardableResult
+    func emit(_ content: SessionFrame.Content, in session: Session) -> Int? {
+        guard !session.disposed else { return nil }
+        let now = Int64(Timestamp.epochMilliseconds())
+        session.info.lastActivity = now
+        let seq = session.buffer.reserveSeq()
+        let frame = SessionFrame(seq: seq, content: content)
+        session.uncommitted.append(frame)
+        if let logged = frame.logged(in: session.info.id, at: now) { frameLog.submit(logged) }
+        return seq
+    }
+
+    /// The event log has the sessions' frames up to the given `seq`s (or failed to write them,
+    /// which clients are told once): they go into the ring and to every client, in order.
+    func committed(_ commit: FrameLog.Commit, error: (any Error)?) {
+        for (sessionId, upTo) in commit {
+            guard let session = sessions[sessionId] ?? startingSessions[sessionId] else { continue }
+            var count = 0
+            while count < session.uncommitted.count, let seq = session.uncommitted[count].seq, seq <= upTo { count += 1 }
+            let ready = session.uncommitted.prefix(count)
+            session.uncommitted.removeFirst(count)
+            for frame in ready {
+                session.buffer.keep(frame)
+                fanOut(frame, in: session)
+            }
+            if let error, !session.logFailing {
+                session.logFailing = true
+                logger.error("event log write failed", metadata: ["session": "\(sessionId)", "error": "\(Self.describe(error))"])
+                // Not a logged frame: it would fail the same way.
+                fanOut(SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "The session's history could not be written: \(Self.describe(error)) Frames are delivered but not kept.")), in: session)
+            } else if error == nil {
+                session.logFailing = false
+            }
+        }
+    }
+
+    /// Queues `frame` for every client of the session; one that is too far behind is cut off.
+    private func fanOut(_ frame: SessionFrame, in session: Session) {
         var behind: [ClientEntry] = []
         for entry in session.clients where !entry.outbox.enqueue(frame) {
             behind.append(entry)

@@ -33,6 +33,13 @@ public actor SessionManager {
         public var maxLiveSessions: Int? = nil
         /// The rules for decision requests, and their timeout.
         public var approvals: ApprovalPolicy
+        /// How much of each session's event log is kept.
+        public var history = HistoryRetention()
+        /// How many messages may wait in one session's queue.
+        public var queueLimit = 100
+        /// Where per-session lock files go (`<stateDirectory>/locks`): while a session is live
+        /// here, another process using the same directory cannot run it. `nil`: no locks.
+        public var lockDirectory: String?
 
         public init(
             messageBufferSize: Int = 1000,
@@ -65,6 +72,8 @@ public actor SessionManager {
             )
             sessionIdleTimeout = .seconds(min(max(config.sessionIdleMinutes, 1), SwitchboardConfig.sessionIdleMinutesRange.upperBound) * 60)
             maxLiveSessions = config.maxLiveSessions
+            history = config.history
+            queueLimit = config.queueLimit
         }
     }
 
@@ -88,6 +97,18 @@ public actor SessionManager {
         var decisionIDs: [String: String] = [:]
         /// Every id the adapter has asked with: a repeated id is refused.
         var askedIDs: Set<String> = []
+        /// Frames made but not yet in the event log, oldest first: delivered once committed.
+        var uncommitted: [SessionFrame] = []
+        /// Whether the last write of its frames to the log failed (told to clients once).
+        var logFailing = false
+        /// Messages waiting for the running turn to end, next first.
+        var queue: [QueuedMessage] = []
+        /// While above 0 the queue is not drained (an interrupting send is on its way).
+        var queueHolds = 0
+        /// Messages sent with a client's id in this run: their outcome, or a send under way.
+        var clientMessages: [String: ClientMessageState] = [:]
+        /// The lock that keeps other processes from running the session at the same time.
+        var lock: SessionLock?
 
         init(info: SessionInfo, adapter: any AgentAdapter, buffer: MessageBuffer) {
             self.info = info
@@ -111,12 +132,17 @@ public actor SessionManager {
     public let configuration: Configuration
 
     var sessions: [String: Session] = [:]
+    /// Sessions whose adapter is starting: their frames are committed like the others'.
+    var startingSessions: [String: Session] = [:]
     /// The session of each open decision request, by the manager's request id.
     var decisionSessions: [String: String] = [:]
     private var starting: [String: Task<String, any Error>] = [:]
     var nextClientNumber = 1
     /// Sessions being created, counted against ``Configuration/maxLiveSessions``.
     var reservedStarts = 0
+    /// Writes every session's frames to the store's event log before they are delivered.
+    let frameLog: FrameLog
+    private let commits: CommitSink
 
     /// A manager that makes adapters through `registry` and persists sessions in `store`.
     public init(
@@ -129,6 +155,10 @@ public actor SessionManager {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        let commits = CommitSink()
+        self.commits = commits
+        self.frameLog = FrameLog(store: store) { commit, error in await commits.manager?.committed(commit, error: error) }
+        commits.manager = self
     }
 
     // MARK: - Starting
@@ -175,7 +205,17 @@ public actor SessionManager {
         if isHost && !configuration.allowHostWorkspace {
             throw SessionError(.hostWorkspaceDisabled, "The host workspace '\(hostWorkspaceName)' is not allowed on this server (see allowHostWorkspace and serve --no-host-access).")
         }
-        let adapter = try registry.makeAdapter(for: options.agentType)
+        // Another process of this state directory may run the session: refuse, naming it.
+        let lock = try configuration.lockDirectory.map { directory throws(SessionError) in
+            try SessionLock.acquire(sessionId: id, in: directory)
+        }
+        let adapter: any AgentAdapter
+        do {
+            adapter = try registry.makeAdapter(for: options.agentType)
+        } catch {
+            lock?.release()
+            throw error
+        }
         let now = Int64(Timestamp.epochMilliseconds())
         if existing == nil {
             do {
@@ -186,6 +226,7 @@ public actor SessionManager {
                 ))
             } catch {
                 await adapter.dispose()
+                lock?.release()
                 throw error
             }
         }
@@ -200,6 +241,14 @@ public actor SessionManager {
             adapter: adapter,
             buffer: MessageBuffer(maxCount: configuration.messageBufferSize, maxBytes: configuration.messageBufferBytes)
         )
+        session.lock = lock
+        if existing != nil {
+            // A restored session continues its numbering, with its log's tail in the ring and
+            // its queue as it was.
+            await restoreHistory(of: session)
+        }
+        startingSessions[id] = session
+        defer { startingSessions[id] = nil }
         // Events that arrive while the adapter starts (its session id, say) are kept.
         session.pump = Task {
             for await event in adapter.events {
@@ -217,6 +266,7 @@ public actor SessionManager {
             session.disposed = true
             await adapter.dispose()
             session.pump?.cancel()
+            lock?.release()
             if existing == nil { try? await store.delete(id) }
             logger.warning("session start failed", metadata: ["session": "\(id)", "agent": "\(options.agentType)", "error": "\(Self.describe(error))"])
             throw error
@@ -243,26 +293,6 @@ public actor SessionManager {
     }
 
     // MARK: - Turns
-
-    /// Sends a user message.
-    /// - Throws: ``SessionError`` `Session not found: <id>`, or `Session is already
-    ///   processing a message` while a turn runs (the adapter is not called). When the
-    ///   adapter fails, the session ends in `error`, the error is broadcast, and thrown.
-    public func send(_ sessionId: String, text: String) async throws {
-        guard let session = sessions[sessionId] else { throw SessionError.notFound(sessionId) }
-        guard session.info.status != .running else { throw SessionError.busy }
-        session.awaitedStatus = .running
-        session.info.lastError = nil
-        broadcast(ChatMessage(type: .user, content: text), in: session)
-        setStatus(.running, of: session)
-        do {
-            try await session.adapter.sendMessage(text)
-        } catch {
-            let reason = Self.describe(error)
-            fail(session, reason)
-            throw SessionError(.adapterFailed, reason, cause: error)
-        }
-    }
 
     /// Interrupts the running turn; the status becomes `interrupted`. Unknown ids: no-op.
     public func interrupt(_ sessionId: String) async {

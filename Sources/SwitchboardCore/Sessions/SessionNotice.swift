@@ -11,10 +11,9 @@ public enum SessionNotice: Sendable, Hashable {
     case agentSessionId(String)
     /// This client is attached; what follows is live: `Connected to session (status: idle)`.
     case connected(status: SessionStatus)
-    /// Some frames the client asked for were already dropped from the buffer.
+    /// Some frames the client asked for are no longer kept (the history's retention removed
+    /// them); what follows starts at `replayingFrom`.
     case framesDropped(replayingFrom: Int)
-    /// The session was restored since the client's `seq`, and its numbering began again.
-    case restarted(since: Int)
 
     /// The notice's text as clients on the wire receive it.
     public var wireText: String {
@@ -22,9 +21,7 @@ public enum SessionNotice: Sendable, Hashable {
         case .status(let status): Self.jsonNotice("status", status.rawValue)
         case .agentSessionId(let id): Self.jsonNotice("agentSessionId", id)
         case .connected(let status): "Connected to session (status: \(status.rawValue))"
-        case .framesDropped(let seq): "Earlier messages were dropped from the buffer; replaying from seq \(seq)."
-        case .restarted(let seq):
-            "The session was restarted since seq \(seq); its sequence numbers began again at 0. Replaying everything kept."
+        case .framesDropped(let seq): "Earlier messages are no longer kept; replaying from seq \(seq)."
         }
     }
 

@@ -26,65 +26,8 @@ public struct SessionInfo: Sendable, Hashable {
     public var lastError: String?
     /// How many decision requests wait for a person.
     public var pendingDecisions: Int = 0
-}
-
-/// One frame a client receives from a session: a chat message and its sequence number.
-///
-/// Sequence numbers are per session, start at 0 and only grow; a client that reconnects
-/// with the last one it saw receives exactly what it missed. The per-connection
-/// "Connected to session" notice is the only frame without one.
-public struct SessionFrame: Sendable, Hashable {
-    /// The frame's sequence number; `nil` for the per-connection notices.
-    public var seq: Int?
-    /// What the session manager itself says, when the frame is one of its notices.
-    public let notice: SessionNotice?
-    /// A decision request or its resolution, when the frame is about one.
-    public let decision: DecisionFrame?
-    private let body: ChatMessage
-
-    /// A frame carrying a chat message.
-    public init(seq: Int?, message: ChatMessage) {
-        self.seq = seq
-        self.notice = nil
-        self.decision = nil
-        self.body = message
-    }
-
-    /// A frame carrying a notice of the session manager.
-    public init(seq: Int?, notice: SessionNotice, timestamp: String = Timestamp.now()) {
-        self.seq = seq
-        self.notice = notice
-        self.decision = nil
-        self.body = ChatMessage(type: .system, content: "", timestamp: timestamp)
-    }
-
-    /// A frame about a decision request.
-    public init(seq: Int?, decision: DecisionFrame, timestamp: String = Timestamp.now()) {
-        self.seq = seq
-        self.notice = nil
-        self.decision = decision
-        self.body = ChatMessage(type: .system, content: "", timestamp: timestamp)
-    }
-
-    /// The frame as a chat message: a notice becomes the `system` message wire clients
-    /// receive, with its ``SessionNotice/wireText``; a decision frame a `system` message with
-    /// its ``DecisionFrame/text`` (wire clients get the decision frames themselves).
-    public var message: ChatMessage {
-        if let notice {
-            var message = body
-            message.content = notice.wireText
-            return message
-        }
-        if let decision {
-            var message = body
-            message.content = decision.text
-            return message
-        }
-        return body
-    }
-
-    /// When the frame was made.
-    public var timestamp: String { body.timestamp }
+    /// How many messages wait in its queue.
+    public var queuedMessages: Int = 0
 }
 
 /// A client attached to a session: where its frames go and what to do when it is cut off.
@@ -161,4 +104,10 @@ extension ErrorCode where Domain == SessionErrorDomain {
     public static var alreadyResolved: Self { Self("alreadyResolved") }
     /// The answer does not fit the request (a decision not among its options).
     public static var invalidDecision: Self { Self("invalidDecision") }
+    /// Another process using the same state directory runs the session.
+    public static var lockedElsewhere: Self { Self("lockedElsewhere") }
+    /// The session's message queue is full.
+    public static var queueFull: Self { Self("queueFull") }
+    /// No queued message has the id.
+    public static var queuedMessageNotFound: Self { Self("queuedMessageNotFound") }
 }

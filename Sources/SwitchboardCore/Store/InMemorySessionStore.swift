@@ -5,6 +5,9 @@
 public actor InMemorySessionStore: SessionStore {
     private var records: [String: SessionRecord] = [:]
     private var decisionLog: [String: DecisionRecord] = [:]
+    var logs: [String: SessionLog] = [:]
+    var queue: [QueuedMessage] = []
+    var clientMessages: [String: ClientMessageRecord] = [:]
 
     /// A store holding `records` (later ones replace earlier ones with the same id).
     public init(_ records: [SessionRecord] = []) {
@@ -67,6 +70,7 @@ public actor InMemorySessionStore: SessionStore {
     /// Removes a record; an unknown id does nothing.
     public func delete(_ id: String) {
         records[id] = nil
+        forgetHistory(of: id)
     }
 
     /// Adds a request to the audit log; a duplicate id fails.

@@ -80,8 +80,9 @@ public protocol SessionStore: Sendable {
     /// unless it is already known; returns the stored record either way.
     func importSession(_ record: SessionRecord) async throws -> SessionRecord
 
-    /// Removes a record; removing an unknown id does nothing. The session's audit-log
-    /// rows stay: the log outlives the sessions it tells about.
+    /// Removes a record, with the session's event log, queue and client message ids;
+    /// removing an unknown id does nothing. The session's audit-log rows stay: the audit log
+    /// outlives the sessions it tells about.
     func delete(_ id: String) async throws
 
     // MARK: The audit log of decision requests
@@ -109,6 +110,46 @@ public protocol SessionStore: Sendable {
     /// reports that here (and refuses writes with ``SessionStoreError/Code/unavailable``).
     /// The default is ``SessionStoreHealth/healthy``.
     func health() async -> SessionStoreHealth
+
+    // MARK: The event log
+
+    /// Appends frames to their sessions' logs, all in one transaction. A frame whose
+    /// (session, seq) is logged already is left as it was. Durable against a crash of the
+    /// process once it returns (a power loss may lose the newest; see `Docs/Sessions.md`).
+    func appendFrames(_ frames: [LoggedFrame]) async throws
+
+    /// Up to `limit` frames of a session with a `seq` above `seq`, in `seq` order.
+    func frames(_ sessionId: String, after seq: Int, limit: Int) async throws -> [LoggedFrame]
+
+    /// The oldest and the newest `seq` a session's log keeps; `nil` when it keeps none.
+    func frameBounds(_ sessionId: String) async throws -> ClosedRange<Int>?
+
+    /// Removes a session's oldest frames beyond `retention` (count, bytes, and those made
+    /// before `now` minus the age); returns how many went. The newest frame is always kept.
+    func pruneFrames(_ sessionId: String, retention: HistoryRetention, now: Int64) async throws -> Int
+
+    /// The sessions whose logs keep frames made before `time` (for pruning by age).
+    func sessionsWithFrames(before time: Int64) async throws -> [String]
+
+    // MARK: The message queue
+
+    /// Adds a message to its session's queue (after the others).
+    func enqueueMessage(_ message: QueuedMessage) async throws
+
+    /// Takes a message out of its session's queue; false when it is not there.
+    func removeQueuedMessage(_ sessionId: String, queueId: String) async throws -> Bool
+
+    /// The queued messages of one session (or of all, when `nil`), oldest first.
+    func queuedMessages(_ sessionId: String?) async throws -> [QueuedMessage]
+
+    // MARK: Messages sent with a client's id
+
+    /// Records what became of a message with a `clientMessageId`, or updates the record (a
+    /// queued message that was sent).
+    func recordClientMessage(_ record: ClientMessageRecord) async throws
+
+    /// What became of the message with `clientMessageId` in a session, or `nil`.
+    func clientMessage(_ sessionId: String, _ clientMessageId: String) async throws -> ClientMessageRecord?
 }
 
 /// The domain of ``SessionStoreError``: failures of a session store.

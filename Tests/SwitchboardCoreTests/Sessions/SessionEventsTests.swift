@@ -85,7 +85,7 @@ struct SessionEventsTests {
         #expect(await manager.connect("x", client: ClientRecorder().client) == nil)
     }
 
-    @Test("A client resuming with a seq from before a restore gets everything, with a notice")
+    @Test("A restored session continues its numbering; a client resuming from before the restore gets exactly what it missed")
     func resumeAcrossRestore() async throws {
         let id = try await manager.start(SessionStartOptions(workspaceName: "w", agentType: "fake"))
         for i in 0..<12 { agents.adapters[0].channel.emit(ChatMessage(type: .assistant, content: "old \(i)")) }
@@ -101,11 +101,13 @@ struct SessionEventsTests {
         let early = ClientRecorder()
         _ = await restarted.connect(id, client: early.client)
         try await early.waitForMessage { $0.content == "new" }
+        // Numbering went on: 12 frames before (0…11), then "new" is 12.
+        #expect(early.received.first { $0.message.content == "new" }?.seq == 12)
         let client = ClientRecorder()
-        _ = await restarted.connect(id, client: client.client, resumeFrom: 11)
+        _ = await restarted.connect(id, client: client.client, resumeFrom: 9)
         try await client.waitForMessage { $0.content.hasPrefix("Connected") }
-        #expect(client.messages.first?.content == "The session was restarted since seq 11; its sequence numbers began again at 0. Replaying everything kept.")
-        #expect(client.messages.contains { $0.content == "new" })
+        #expect(client.received.compactMap(\.seq) == [10, 11, 12])
+        #expect(client.messages.map(\.content) == ["old 10", "old 11", "new", "Connected to session (status: idle)"])
         await restarted.disposeAll()
     }
 

@@ -105,22 +105,27 @@ struct SessionLifecycleTests {
         let a = ClientRecorder(), b = ClientRecorder()
         _ = await manager.connect(id, client: a.client)
         _ = await manager.connect(id, client: b.client)
-        try await manager.send(id, text: "hello")
+        let first = try await manager.send(id, text: "hello")
+        #expect(first.seq != nil && first.queueId == nil)
         #expect(await manager.status(id) == .running)
-        await #expect(throws: SessionError(.busy, "Session is already processing a message")) {
-            try await manager.send(id, text: "again")
-        }
+        // A second message while the turn runs is queued, not passed on, not refused.
+        let queued = try await manager.send(id, text: "again")
+        #expect(queued.seq == nil && queued.queueId?.hasPrefix("q-") == true && queued.position == 1)
         let adapter = agents.adapters[0]
-        #expect(adapter.calls.withLock { $0.sends } == ["hello"])  // the second was not passed on
+        #expect(adapter.calls.withLock { $0.sends } == ["hello"])
+        #expect(try await manager.queuedMessages(id).map(\.content) == ["again"])
         adapter.finishTurn(reply: "hi there")
-        try await a.waitForStatus(.idle)
-        try await b.waitForStatus(.idle)
+        // When the turn ends the queued message goes.
+        try await a.waitForMessage { $0.type == .user && $0.content == "again" }
+        try await b.waitForMessage { $0.type == .user && $0.content == "again" }
         for client in [a, b] {
             let contents = client.messages.filter { $0.type != .system }.map(\.content)
-            #expect(contents == ["hello", "hi there", "Response complete"])
+            #expect(contents == ["hello", "hi there", "Response complete", "again"])
+            #expect(client.messages.last { $0.type == .user }?.extra["queueId"] == .string(queued.queueId!))
         }
-        #expect(await manager.status(id) == .idle)
-        try await manager.send(id, text: "second")  // the next turn is accepted
+        #expect(adapter.calls.withLock { $0.sends } == ["hello", "again"])
+        #expect(try await manager.queuedMessages(id).isEmpty)
+        #expect(await manager.status(id) == .running)
     }
 
     @Test("An adapter that fails to send ends the turn in error, broadcast, never stuck running")

@@ -46,6 +46,27 @@ actor TestStore: SessionStore {
     func decision(_ id: String) async throws -> DecisionRecord? { await decisionLog.decision(id) }
     func decisions(_ query: DecisionQuery) async throws -> [DecisionRecord] { await decisionLog.decisions(query) }
     func expirePendingDecisions(at time: Int64) async throws -> Int { await decisionLog.expirePendingDecisions(at: time) }
+
+    // The event log, the queue and client message ids, kept by the shipped in-memory store too.
+    func appendFrames(_ frames: [LoggedFrame]) async throws { await decisionLog.appendFrames(frames) }
+    func frames(_ sessionId: String, after seq: Int, limit: Int) async throws -> [LoggedFrame] {
+        await decisionLog.frames(sessionId, after: seq, limit: limit).map { frame in
+            var copy = frame
+            if corrupted.contains(frame.seq) { copy.json = "{not json" }
+            return copy
+        }
+    }
+    /// Rows that read back as text that is no frame.
+    var corrupted: Set<Int> = []
+    func corrupt(_ seq: Int) { corrupted.insert(seq) }
+    func frameBounds(_ sessionId: String) async throws -> ClosedRange<Int>? { await decisionLog.frameBounds(sessionId) }
+    func pruneFrames(_ sessionId: String, retention: HistoryRetention, now: Int64) async throws -> Int { await decisionLog.pruneFrames(sessionId, retention: retention, now: now) }
+    func sessionsWithFrames(before time: Int64) async throws -> [String] { await decisionLog.sessionsWithFrames(before: time) }
+    func enqueueMessage(_ message: QueuedMessage) async throws { await decisionLog.enqueueMessage(message) }
+    func removeQueuedMessage(_ sessionId: String, queueId: String) async throws -> Bool { await decisionLog.removeQueuedMessage(sessionId, queueId: queueId) }
+    func queuedMessages(_ sessionId: String?) async throws -> [QueuedMessage] { await decisionLog.queuedMessages(sessionId) }
+    func recordClientMessage(_ record: ClientMessageRecord) async throws { await decisionLog.recordClientMessage(record) }
+    func clientMessage(_ sessionId: String, _ clientMessageId: String) async throws -> ClientMessageRecord? { await decisionLog.clientMessage(sessionId, clientMessageId) }
 }
 
 /// An in-process adapter the test drives by hand: it records what it was asked and emits
