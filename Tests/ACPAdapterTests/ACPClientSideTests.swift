@@ -32,6 +32,40 @@ struct ACPPermissionsTests {
         #expect(outcome(nil) == Self.params(#"{"outcome":{"outcome":"cancelled"}}"#))
     }
 
+    @Test("$/cancel_request for a permission request withdraws it with reason agent; the agent is answered cancelled")
+    func cancelRequest() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let files = try ACPFileAccess(root: dir.path)
+        let channel = AdapterEventChannel()
+        channel.hostAnswersDecisions = true
+        let answered = OneShot<JSONValue>()
+        let options = ACPPermissions.options(Self.fastAgent)
+        let side = ACPClientSide(
+            files: files, terminals: ACPTerminals(files: files, environment: [:], stopGrace: .seconds(1)),
+            fileSystem: true, terminal: true, channel: channel, process: 1, commandTimeout: .seconds(30),
+            withdraw: { id in channel.withdraw("acp-1-\(id.jsonText)", reason: .agent) },
+            decider: { id, params in
+                let request = ACPPermissions.decisionRequest(id: "acp-1-\(id.jsonText)", params: params, knownKind: nil, root: dir.path)
+                return ACPPermissions.outcome(await channel.ask(request), options: options)
+            },
+            respond: { _, result in if case .success(let value) = result { answered.set(value) } }
+        )
+        let events = Recorder<AdapterEvent>()
+        let pump = Task { for await event in channel.events { events.append(event) } }
+        defer { pump.cancel() }
+        side.handle(id: .int(7), method: "session/request_permission", params: Self.fastAgent)
+        // The request reaches the host before the agent takes it back.
+        try await events.wait(within: .seconds(15)) { $0.contains { if case .decisionRequested(let r) = $0 { r.id == "acp-1-7" } else { false } } }
+        side.cancel(.int(7))
+        let all = try await events.wait(within: .seconds(15)) { $0.contains { if case .decisionWithdrawn = $0 { true } else { false } } }
+        let withdrawals = all.compactMap { if case .decisionWithdrawn(let id, let reason) = $0 { "\(id) \(reason.rawValue)" } else { nil } }
+        #expect(withdrawals == ["acp-1-7 agent"])
+        #expect(await answered.wait(within: .seconds(15)) == Self.params(#"{"outcome":{"outcome":"cancelled"}}"#))
+        await side.close()
+        channel.finish()
+    }
+
     @Test("Agent-specific ids, two options of one kind, and missing kinds")
     func otherAgents() {
         let params = Self.params(#"""
