@@ -7,6 +7,7 @@ import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
 import SwitchboardServer
+import SwitchboardSQLite
 
 /// Per client: when each stamped message arrived, relative to when the adapter emitted it.
 final class LatencyLog: Sendable {
@@ -56,9 +57,17 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
     }
     let burst = quick ? 2_000 : 10_000
     let paced = quick ? 300 : 2_000
+    print("   (\"log\": with the SQLite event log; else a store that keeps nothing, as in earlier builds)")
     print("   clients  burst of \(burst): frames/s delivered      paced (\(paced) messages): p50 / p99 latency")
-    for clients in [1, 100] {
-        let manager = SessionManager(registry: registry, store: NullStore(), configuration: .init(clientQueueLimit: burst + paced + 100), logger: logger)
+    let scratch = NSTemporaryDirectory() + "switchboard-ws-bench-\(getpid())"
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    let rows: [(clients: Int, logged: Bool)] = [(1, false), (1, true), (100, false), (100, true)]
+    for (clients, logged) in rows {
+        // Without a log (NullStore) the figures compare with earlier builds; with the SQLite
+        // event log they are what the daemon does.
+        let store: any SessionStore = logged ? try SQLiteSessionStore(path: scratch + "/ws-\(clients).sqlite") : NullStore()
+        let manager = SessionManager(registry: registry, store: store, configuration: .init(clientQueueLimit: burst + paced + 100), logger: logger)
         let server = SwitchboardServer(
             manager: manager, store: NullStore(), catalog: PluginCatalog.load(.defaults(bundledPluginDirectory: "/nonexistent")),
             configuration: .init(host: "127.0.0.1", port: 0, token: "benchmark-token-0123456789", defaultAgentType: "flood"),
@@ -121,7 +130,7 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
         for log in logs { for await _ in log.finished {} }
         let pacedLatencies = logs.flatMap { $0.latencies.suffix(paced) }.sorted()
         let framesPerSecond = Double(burst * clients) / seconds
-        print("   \(String(clients).padding(toLength: 7, withPad: " ", startingAt: 0))  \(String(format: "%9.0f", framesPerSecond)) frames/s (\(String(format: "%6.0f", Double(burst) / seconds)) messages/s)   1 per \(clients == 1 ? "1" : "10") ms: \(formatNs(percentile(pacedLatencies, 0.5))) / \(formatNs(percentile(pacedLatencies, 0.99)))")
+        print("   \((String(clients) + (logged ? " log" : "")).padding(toLength: 7, withPad: " ", startingAt: 0))  \(String(format: "%9.0f", framesPerSecond)) frames/s (\(String(format: "%6.0f", Double(burst) / seconds)) messages/s)   1 per \(clients == 1 ? "1" : "10") ms: \(formatNs(percentile(pacedLatencies, 0.5))) / \(formatNs(percentile(pacedLatencies, 0.99)))")
         for task in clientTasks { task.cancel() }
         for task in clientTasks { await task.value }
         await manager.disposeAll()

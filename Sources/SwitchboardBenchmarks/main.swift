@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--history-only]
 //     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
@@ -46,6 +46,10 @@ let pluginDirectory: String = {
 }()
 
 // `--codex-only`: just the Codex adapter's section (it needs the real CLI).
+if arguments.contains("--history-only") {
+    try await runHistoryBenchmarks(quick: quick)
+    exit(0)
+}
 if arguments.contains("--codex-only") {
     try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
     exit(0)
@@ -251,13 +255,17 @@ try await runStoreBenchmarks(quick: quick)
 
 try await runWebSocketBenchmarks(quick: quick)
 
-// MARK: - 8. The Claude adapter (needs the real claude CLI: bash .ci/setup installs it)
+// MARK: - 8. The event log
+
+try await runHistoryBenchmarks(quick: quick)
+
+// MARK: - 9. The Claude adapter (needs the real claude CLI: bash .ci/setup installs it)
 
 if arguments.contains("--claude") {
     try await runClaudeBenchmarks(quick: quick, pluginDirectory: pluginDirectory)
 }
 
-// MARK: - 9. The Codex adapter (needs the real codex CLI: bash .ci/setup installs it)
+// MARK: - 10. The Codex adapter (needs the real codex CLI: bash .ci/setup installs it)
 
 if arguments.contains("--codex") {
     try await runCodexBenchmarks(quick: quick, pluginDirectory: pluginDirectory)

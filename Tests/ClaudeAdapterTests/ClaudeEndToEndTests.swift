@@ -110,7 +110,8 @@ extension ClaudeCLITests {
                 let found = try #require(try await second.find(agentId))
                 #expect(found.id == session.id && found.agentSessionId == agentId)
                 let client = ClientRecorder()
-                _ = await second.connect(found.id, client: client.client)
+                // Only what comes now: the restored session's ring holds the first turn too.
+                _ = await second.connect(found.id, client: client.client, resumeFrom: await second.messages(found.id).last?.seq)
                 let turn = Task { try await bed.turn(second, (found.id, client), "What is my favourite colour?") }
                 try await client.waitForMessage(after: 0) { $0.type == .assistant }
                 let process = try #require(ClaudeTestbed.claudeChildren().first)

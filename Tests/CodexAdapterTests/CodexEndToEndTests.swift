@@ -155,7 +155,8 @@ extension CodexCLITests {
                 let found = try #require(try await second.find(agentId))
                 #expect(found.id == session.id && found.agentSessionId == agentId)
                 let client = ClientRecorder()
-                _ = await second.connect(found.id, client: client.client)
+                // Only what comes now: the restored session's ring holds the first turn too.
+                _ = await second.connect(found.id, client: client.client, resumeFrom: await second.messages(found.id).last?.seq)
                 let messages = try await bed.turn(second, (found.id, client), "What is my favourite colour?")
                 #expect(CodexTestbed.assistantText(messages) == "You said blue.")
                 #expect(CodexTestbed.codexChildren().map(\.pid) != [firstProcess.pid])

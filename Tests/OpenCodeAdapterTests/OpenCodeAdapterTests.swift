@@ -99,9 +99,13 @@ struct OpenCodeAdapterTests {
         let (same, resumed) = try await startSession(second, fake, sessionId: id)
         #expect(same == id)
         #expect(await second.info(id)?.agentSessionId == agentId)
+        // The restored session replays its history first (from the event log), then this turn.
+        try await resumed.waitForMessage { $0.content.hasPrefix("Connected to session") }
+        #expect(resumed.assistantText == "Echo: first turn")
+        let mark = resumed.received.count
         try await second.send(id, text: "second turn")
-        try await resumed.waitForTurnEnd(after: 0)
-        #expect(resumed.assistantText == "Echo: second turn")
+        try await resumed.waitForTurnEnd(after: mark)
+        #expect(resumed.messages.dropFirst(mark).filter { $0.type == .assistant }.map(\.content).joined() == "Echo: second turn")
         #expect(fake.requests.contains("GET /session/\(agentId)"))
         #expect(fake.requests.filter { $0 == "POST /session" }.count == 1)
         #expect(fake.requests.contains("POST /session/\(agentId)/prompt_async"))
