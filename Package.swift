@@ -33,6 +33,8 @@ let package = Package(
         // a fake `docker`, and where to find the real `claude`.
         .library(name: "SwitchboardAgentTesting", targets: ["SwitchboardAgentTesting"]),
         .library(name: "OpenCodeAdapter", type: .dynamic, targets: ["OpenCodePlugin"]),
+        // One plugin for every Agent Client Protocol agent: the config names each type.
+        .library(name: "ACPAdapter", type: .dynamic, targets: ["ACPPlugin"]),
         // A fake `opencode serve` for the OpenCode adapter's tests.
         .executable(name: "fake-opencode", targets: ["FakeOpenCode"]),
         // Starts an agent process and waits to be killed: the process owner's host-death test.
@@ -228,6 +230,20 @@ let package = Package(
             path: "Plugins/OpenCodePlugin",
             swiftSettings: swiftSettings
         ),
+        // The ACP bridge: any Agent Client Protocol agent (JSON-RPC over stdio) as a backend.
+        .target(
+            name: "ACPAdapter",
+            dependencies: ["SwitchboardPluginSDK", "SwitchboardAdapterAPI", "SwitchboardProcess"],
+            path: "Plugins/ACPAdapter",
+            swiftSettings: swiftSettings
+        ),
+        // The ACP plugin's entry symbol (the .so's only export); the adapter is above.
+        .target(
+            name: "ACPPlugin",
+            dependencies: ["ACPAdapter", "SwitchboardPluginSDK"],
+            path: "Plugins/ACPPlugin",
+            swiftSettings: swiftSettings
+        ),
         // The OpenCode server's routes and event shapes, faked for the adapter's tests.
         .executableTarget(
             name: "FakeOpenCode",
@@ -322,6 +338,16 @@ let package = Package(
             name: "CodexAdapterTests",
             dependencies: [
                 "CodexAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
+                "SwitchboardTesting", "SwitchboardAgentTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The ACP plugin: its mapper, permissions, file access and terminals directly, and end
+        // to end through dlopen against the real fast-agent and the mock Chat Completions API.
+        .testTarget(
+            name: "ACPAdapterTests",
+            dependencies: [
+                "ACPAdapter", "SwitchboardAdapterAPI", "SwitchboardCore", "SwitchboardProcess",
                 "SwitchboardTesting", "SwitchboardAgentTesting",
             ],
             swiftSettings: swiftSettings

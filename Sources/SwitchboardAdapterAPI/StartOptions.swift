@@ -18,6 +18,10 @@ public struct StartOptions: Sendable, Hashable {
     /// predates decisions omits it). When `false`, ``AdapterEventChannel/ask(_:)`` returns
     /// `nil` at once: nobody would answer. Key `answersDecisions` on the wire.
     public var answersDecisions: Bool
+    /// The agent type this adapter serves, e.g. `fast` (a host that predates it omits it).
+    /// A plugin the config maps to several types learns here which one it is. Key
+    /// `agentType` on the wire.
+    public var agentType: String?
 
     public init(
         workspaceName: String,
@@ -27,7 +31,8 @@ public struct StartOptions: Sendable, Hashable {
         projectPath: String? = nil,
         isHost: Bool = false,
         stateDirectory: String? = nil,
-        answersDecisions: Bool = true
+        answersDecisions: Bool = true,
+        agentType: String? = nil
     ) {
         self.workspaceName = workspaceName
         self.containerName = containerName
@@ -37,6 +42,7 @@ public struct StartOptions: Sendable, Hashable {
         self.isHost = isHost
         self.stateDirectory = stateDirectory
         self.answersDecisions = answersDecisions
+        self.agentType = agentType
     }
 }
 
@@ -51,7 +57,7 @@ extension StartOptions {
         if answersDecisions { w.appendRaw(",\"answersDecisions\":true") }
         for (key, value) in [
             ("containerName", containerName), ("agentSessionId", agentSessionId), ("model", model),
-            ("projectPath", projectPath), ("stateDirectory", stateDirectory),
+            ("projectPath", projectPath), ("stateDirectory", stateDirectory), ("agentType", agentType),
         ] {
             guard let value else { continue }
             w.appendByte(UInt8(ascii: ","))
@@ -77,6 +83,7 @@ extension StartOptions {
             case "model": options.model = try r.readOptionalString()
             case "projectPath": options.projectPath = try r.readOptionalString()
             case "stateDirectory": options.stateDirectory = try r.readOptionalString()
+            case "agentType": options.agentType = try r.readOptionalString()
             case "isHost": options.isHost = try r.readBool()
             case "answersDecisions": options.answersDecisions = try r.consumeNull() ? false : r.readBool()
             default: try r.skipValue()

@@ -43,7 +43,7 @@ extension LoadedPlugin {
             ("Struct size", "\(structSize) bytes (ABI \(abiVersion) needs at least \(PluginLoader.minimumDescriptorSize))"),
             ("Toolchain", toolchain),
             ("Entry symbol", "switchboard_plugin_v\(abiVersion)"),
-        ]
+        ] + (servesConfiguredTypes ? [("Serves", "the agent types the config names it for (agents.<type>.plugin)")] : [])
     }
 
     var inspectionText: String {
@@ -64,6 +64,7 @@ extension LoadedPlugin {
             "structSize": .int(Int(structSize)),
             "minimumStructSize": .int(PluginLoader.minimumDescriptorSize),
             "toolchain": .string(toolchain),
+            "servesConfiguredTypes": .bool(servesConfiguredTypes),
             "hostABIVersions": .array(PluginLoader.supportedABIVersions.map { .int(Int($0)) }),
         ]
     }

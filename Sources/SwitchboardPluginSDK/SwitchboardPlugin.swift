@@ -20,12 +20,19 @@ public struct PluginInfo: Sendable {
     /// (``swiftToolchain``). A host refuses a Swift plugin whose toolchain differs from its
     /// own, so leave the default.
     public var toolchain: String
+    /// Whether the plugin serves whichever agent types the config names it for
+    /// (`agents.<type>.plugin`) rather than only ``agentType``, which then names the family
+    /// of agents it bridges (`SWITCHBOARD_PLUGIN_CONFIGURED_TYPES`). Each adapter learns its
+    /// type from ``StartOptions/agentType``.
+    public var servesConfiguredTypes: Bool
 
-    public init(agentType: String, displayName: String, version: String, toolchain: String = PluginInfo.swiftToolchain) {
+    public init(agentType: String, displayName: String, version: String, toolchain: String = PluginInfo.swiftToolchain,
+                servesConfiguredTypes: Bool = false) {
         self.agentType = agentType
         self.displayName = displayName
         self.version = version
         self.toolchain = toolchain
+        self.servesConfiguredTypes = servesConfiguredTypes
     }
 
     /// The Swift compiler this plugin was compiled with, e.g. `Swift 6.3.1`: the same
@@ -80,7 +87,8 @@ public enum SwitchboardPlugin {
                 dispose: disposeThunk,
                 destroy: destroyThunk,
                 free_buffer: { free($0) },
-                answer: answerThunk
+                answer: answerThunk,
+                plugin_flags: info.servesConfiguredTypes ? SWITCHBOARD_PLUGIN_CONFIGURED_TYPES : 0
             ))
             existing = Registration(descriptor: d, factory: factory)
             return UnsafeRawPointer(d)

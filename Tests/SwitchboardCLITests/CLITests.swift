@@ -82,11 +82,22 @@ struct CLITests {
         Display name:    Scripted (for tests)
         Plugin version:  1.0.0
         ABI version:     1 (this host speaks 1)
-        Struct size:     112 bytes (ABI 1 needs at least 104)
+        Struct size:     120 bytes (ABI 1 needs at least 104)
         Toolchain:       \(PluginInfo.swiftToolchain)
         Entry symbol:    switchboard_plugin_v1
 
         """)
+    }
+
+    @Test("`agents --inspect` says when a plugin serves the agent types the config names")
+    func inspectConfiguredTypes() throws {
+        let path = BuildProducts.plugin("ACPAdapter")
+        let result = try switchboard("agents", "--inspect", path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Agent type:      acp\n"))
+        #expect(result.stdout.hasSuffix("Serves:          the agent types the config names it for (agents.<type>.plugin)\n"), "\(result.stdout)")
+        let json = try JSONValue(parsing: try switchboard("agents", "--inspect", path, "--json").stdout)
+        #expect(json["servesConfiguredTypes"] == .bool(true))
     }
 
     @Test("`agents --inspect --json` reports the descriptor as JSON")
@@ -99,7 +110,8 @@ struct CLITests {
         #expect(object["displayName"] == .string("Codex"))
         #expect(object["pluginVersion"] == .string("1.0.0"))
         #expect(object["abiVersion"] == .int(1))
-        #expect(object["structSize"] == .int(112))
+        #expect(object["structSize"] == .int(120))
+        #expect(object["servesConfiguredTypes"] == .bool(false))
         #expect(object["minimumStructSize"] == .int(104))
         #expect(object["hostABIVersions"] == .array([.int(1)]))
         #expect(object["toolchain"]?.stringValue?.hasPrefix("Swift") == true)

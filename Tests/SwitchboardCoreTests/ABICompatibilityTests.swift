@@ -34,10 +34,11 @@ struct ABICompatibilityTests {
         #expect(PluginLoader.minimumDescriptorSize == endOfFreeBuffer)
         #expect(PluginLoader.minimumDescriptorSize == 104)
         // A grown host struct is bigger; the minimum does not follow it.
-        #expect(MemoryLayout<switchboard_plugin_descriptor>.size == 112)
+        #expect(MemoryLayout<switchboard_plugin_descriptor>.size == 120)
         #expect(MemoryLayout<switchboard_plugin_descriptor>.offset(of: \.answer) == 104)
-        #expect(MemoryLayout<GrownHostDescriptor>.size == 128)
-        #expect(MemoryLayout<GrownHostDescriptor>.offset(of: \.homepage) == 112)
+        #expect(MemoryLayout<switchboard_plugin_descriptor>.offset(of: \.plugin_flags) == 112)
+        #expect(MemoryLayout<GrownHostDescriptor>.size == 136)
+        #expect(MemoryLayout<GrownHostDescriptor>.offset(of: \.homepage) == 120)
     }
 
     @Test("A plugin built against the v1 header loads into a host whose header grew, and nothing past its struct_size is read")
@@ -54,8 +55,10 @@ struct ABICompatibilityTests {
         #expect(grown.homepage == nil)
         #expect(grown.flags == 0)
         #expect(grown.v1.agent_type.map { String(cString: $0) } == "guarded")
-        // A plugin from before `answer` existed never asks, and an answer to it is refused.
+        // A plugin from before `answer` existed never asks, and an answer to it is refused;
+        // nor does it serve configured types (its plugin_flags read as 0).
         #expect(try #require(plugin.descriptor).table.answer == nil)
+        #expect(try #require(plugin.descriptor).table.plugin_flags == 0 && !plugin.servesConfiguredTypes)
         let adapter = try PluginAdapter(plugin: plugin, settings: .object([:]))
         do {
             try await adapter.answer(DecisionAnswer(id: "x", decision: "allow"))
@@ -73,11 +76,28 @@ struct ABICompatibilityTests {
         let plugin = try PluginLoader.load(try Fixtures.plugin("grown", ["GROWN"]))
         #expect(plugin.agentType == "grown")
         #expect(plugin.pluginVersion == "1.1.0")
-        #expect(plugin.structSize == 128)
+        #expect(plugin.structSize == 136)
         let grown = PluginLoader.copyDescriptor(UnsafeRawPointer(try #require(plugin.descriptor).pointer), structSize: Int(plugin.structSize), as: GrownHostDescriptor.self)
         #expect(grown.homepage.map { String(cString: $0) } == "https://example.invalid/grown")
         #expect(grown.flags == 42)
         try await runTurn(plugin)
+    }
+
+    @Test("plugin_flags, appended after answer: read when struct_size covers it, ignored (0) when it does not")
+    func pluginFlags() async throws {
+        let generic = try PluginLoader.load(try Fixtures.plugin("configured", ["PLUGIN_FLAGS=1", "AGENT_TYPE=\"family\""]))
+        #expect(generic.structSize == 120)
+        #expect(generic.servesConfiguredTypes)
+        // Unknown bits are ignored: only bit 0 means something to this host.
+        let unknown = try PluginLoader.load(try Fixtures.plugin("unknownflags", ["PLUGIN_FLAGS=6", "AGENT_TYPE=\"unknownflags\""]))
+        #expect(!unknown.servesConfiguredTypes)
+        // A plugin built when the descriptor ended at `answer` (112 bytes): the flags in memory
+        // past its struct_size are never read.
+        let answerEra = try PluginLoader.load(try Fixtures.plugin("answerera", ["PLUGIN_FLAGS=1", "STRUCT_SIZE=112", "AGENT_TYPE=\"answerera\""]))
+        #expect(answerEra.structSize == 112)
+        #expect(!answerEra.servesConfiguredTypes)
+        #expect(answerEra.descriptor.table.plugin_flags == 0)
+        try await runTurn(generic)
     }
 
     @Test("copyDescriptor reads at most struct_size bytes and zero-fills the rest")

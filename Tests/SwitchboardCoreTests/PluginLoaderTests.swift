@@ -78,7 +78,7 @@ struct PluginLoaderTests {
         #expect(plugin.displayName == "Test fixture")
         #expect(plugin.pluginVersion == "0.0.1")
         #expect(plugin.abiVersion == 1)
-        #expect(plugin.structSize == 112)
+        #expect(plugin.structSize == 120)
         // Loading again gives the same plugin (the library stays loaded).
         #expect(try PluginLoader.load(path) == plugin)
     }

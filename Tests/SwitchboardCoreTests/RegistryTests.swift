@@ -72,6 +72,9 @@ struct PluginCatalogTests {
         #expect(catalog.registry.agentTypes.contains("codex"))
         #expect(catalog.registry.agentTypes.contains("scripted"))
         #expect(!catalog.hasFailures, "\(catalog.entries)")
+        // The ACP bridge serves the types a config names; without one it serves none.
+        #expect(!catalog.registry.agentTypes.contains("acp"))
+        #expect(catalog.entries.contains { $0.agentType == "acp" && $0.path.hasSuffix("libACPAdapter.so") && !$0.isFailure })
         let adapter = try catalog.registry.makeAdapter(for: "scripted")
         #expect(adapter is PluginAdapter)
         await adapter.dispose()
@@ -122,6 +125,33 @@ struct PluginCatalogTests {
         #expect(chosen.registry.registration(for: "twin")?.plugin?.path == "\(dir.path)/libTwinB.so")
         #expect(!chosen.hasFailures)
         #expect(chosen.entries.contains { $0.path == "\(dir.path)/libTwinA.so" && $0.status == .superseded("agents.twin.plugin chose 'libTwinB.so'") })
+    }
+
+    @Test("A plugin that serves configured types serves each type the config names it for, and its family type only with an entry")
+    func configuredTypes() throws {
+        let family = try Fixtures.plugin("family", ["PLUGIN_FLAGS=1", "AGENT_TYPE=\"family\""])
+        let dir = try Self.directory(["libFamily.so": family])
+        defer { dir.remove() }
+        // Scanned alone, it serves nothing: without settings it has no agent to run.
+        let scanned = PluginCatalog.load(try Self.config(#"{"pluginDirectories":["."]}"#, in: dir))
+        #expect(scanned.registry.agentTypes.isEmpty)
+        #expect(!scanned.hasFailures)
+        #expect(scanned.entries.map(\.status) == [.superseded("it serves the agent types the config names it for with agents.<type>.plugin")])
+        // Named for two types, it serves both, each with its own settings.
+        let two = PluginCatalog.load(try Self.config(#"""
+            {"pluginDirectories":["."],"agents":{
+              "one":{"plugin":"libFamily.so","settings":{"n":1}},
+              "two":{"plugin":"./libFamily.so","settings":{"n":2}}}}
+            """#, in: dir))
+        #expect(two.registry.agentTypes == ["one", "two"])
+        #expect(two.registry.registration(for: "one")?.settings == .object(["n": .int(1)]))
+        #expect(two.registry.registration(for: "two")?.settings == .object(["n": .int(2)]))
+        #expect(two.registry.registration(for: "one")?.plugin == two.registry.registration(for: "two")?.plugin)
+        #expect(!two.hasFailures)
+        // An entry for the family type itself makes it serve that type too.
+        let own = PluginCatalog.load(try Self.config(#"{"pluginDirectories":["."],"agents":{"family":{"settings":{"n":0}}}}"#, in: dir))
+        #expect(own.registry.agentTypes == ["family"])
+        #expect(own.registry.registration(for: "family")?.settings == .object(["n": .int(0)]))
     }
 
     @Test("The config swaps an agent type to the scripted plugin, with its settings")

@@ -21,10 +21,12 @@
  *   Start options (start):
  *     {"workspaceName":"w","isHost":false,"containerName"?:"c","agentSessionId"?:"resume-id",
  *      "model"?:"m","projectPath"?:"/p","stateDirectory"?:"/dir-the-adapter-may-use",
- *      "answersDecisions"?:true}
+ *      "answersDecisions"?:true,"agentType"?:"fast"}
  *   "answersDecisions" is true when the host takes "ask" events and calls `answer`; a host
  *   that predates them omits it and would reject an "ask" event, so a plugin asks only when
  *   it is true (else it decides as it would without a person, e.g. deny).
+ *   "agentType" is the agent type the adapter serves (the config may map any type to a
+ *   plugin; see SWITCHBOARD_PLUGIN_CONFIGURED_TYPES); a host that predates it omits it.
  *   send_message and set_model take plain UTF-8 text, not JSON.
  *
  * Requests and completion
@@ -220,7 +222,22 @@ typedef struct switchboard_plugin_descriptor {
      */
     int32_t (*answer)(switchboard_adapter *adapter, uint64_t request_id,
                       const char *answer_json, size_t answer_length);
+
+    /**
+     * SWITCHBOARD_PLUGIN_* bits saying how the plugin is to be used; 0 for none. Hosts ignore
+     * bits they do not know, and plugins set no bit this header does not define.
+     */
+    uint64_t plugin_flags;
 } switchboard_plugin_descriptor;
+
+/**
+ * `plugin_flags`: a bridge to a family of agents (every ACP agent, say), serving whichever
+ * agent types the host's config names it for with `agents.<type>.plugin`, each with that
+ * entry's settings. Its declared `agent_type` names the family: found by a directory scan,
+ * it serves that type only when the config has an `agents.<agent_type>` entry (settings are
+ * what make it useful). The host tells each adapter its type in the start option "agentType".
+ */
+#define SWITCHBOARD_PLUGIN_CONFIGURED_TYPES 0x1ULL /* bit 0 */
 
 /**
  * The size of the first version-1 descriptor: the end of its last original field, `free_buffer` (104 bytes

@@ -213,8 +213,11 @@ package struct HelperDescriptor: Sendable, Hashable {
     package var structSize: UInt32
     /// Whether the descriptor has `answer`.
     package var answers: Bool
+    /// Whether the plugin serves the agent types the config names it for.
+    package var servesConfiguredTypes: Bool
 
-    package init(agentType: String, displayName: String, pluginVersion: String, toolchain: String, abiVersion: UInt32, structSize: UInt32, answers: Bool) {
+    package init(agentType: String, displayName: String, pluginVersion: String, toolchain: String, abiVersion: UInt32, structSize: UInt32, answers: Bool,
+                 servesConfiguredTypes: Bool = false) {
         self.agentType = agentType
         self.displayName = displayName
         self.pluginVersion = pluginVersion
@@ -222,6 +225,7 @@ package struct HelperDescriptor: Sendable, Hashable {
         self.abiVersion = abiVersion
         self.structSize = structSize
         self.answers = answers
+        self.servesConfiguredTypes = servesConfiguredTypes
     }
 }
 
@@ -231,7 +235,7 @@ extension HelperDescriptor {
         .object([
             "agentType": .string(agentType), "displayName": .string(displayName), "pluginVersion": .string(pluginVersion),
             "toolchain": .string(toolchain), "abiVersion": .int(Int(abiVersion)), "structSize": .int(Int(structSize)),
-            "answers": .bool(answers),
+            "answers": .bool(answers), "servesConfiguredTypes": .bool(servesConfiguredTypes),
         ])
     }
 
@@ -243,7 +247,7 @@ extension HelperDescriptor {
         self.init(
             agentType: type, displayName: value["displayName"]?.stringValue ?? type, pluginVersion: value["pluginVersion"]?.stringValue ?? "unknown",
             toolchain: value["toolchain"]?.stringValue ?? "unknown", abiVersion: abiVersion, structSize: structSize,
-            answers: value["answers"]?.boolValue ?? false
+            answers: value["answers"]?.boolValue ?? false, servesConfiguredTypes: value["servesConfiguredTypes"]?.boolValue ?? false
         )
     }
 }

@@ -97,6 +97,9 @@ public final class PluginAdapter: AgentAdapter {
     public var status: SessionStatus { context.status }
 
     public func start(_ options: StartOptions) async throws {
+        var options = options
+        // The type served, which a plugin mapped to several types cannot know otherwise.
+        if options.agentType == nil { options.agentType = agentType }
         let json = options.jsonText
         try await request("start") { d, h, id in
             json.withCString { d.start!(h, id, $0, strlen($0)) }

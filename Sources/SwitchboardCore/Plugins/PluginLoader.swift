@@ -24,6 +24,10 @@ public struct LoadedPlugin: Sendable, Hashable {
     public var abiVersion: UInt32
     /// The size of its descriptor.
     public var structSize: UInt32
+    /// Whether it serves the agent types the config names it for rather than only the one it
+    /// declares (`SWITCHBOARD_PLUGIN_CONFIGURED_TYPES`): a bridge to a family of agents, whose
+    /// declared type names the family.
+    public var servesConfiguredTypes: Bool
 
     /// The file name without directories, for messages.
     public var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
@@ -41,11 +45,12 @@ public struct LoadedPlugin: Sendable, Hashable {
         toolchain = probed.toolchain
         abiVersion = probed.abiVersion
         structSize = probed.structSize
+        servesConfiguredTypes = probed.servesConfiguredTypes
         descriptor = nil
     }
 
     init(path: String, agentType: String, displayName: String, pluginVersion: String, toolchain: String, abiVersion: UInt32, structSize: UInt32,
-         descriptor: DescriptorPointer) {
+         servesConfiguredTypes: Bool, descriptor: DescriptorPointer) {
         self.path = path
         self.agentType = agentType
         self.displayName = displayName
@@ -53,13 +58,15 @@ public struct LoadedPlugin: Sendable, Hashable {
         self.toolchain = toolchain
         self.abiVersion = abiVersion
         self.structSize = structSize
+        self.servesConfiguredTypes = servesConfiguredTypes
         self.descriptor = descriptor
     }
 
     /// What a helper reports about this plugin.
     package var helperDescriptor: HelperDescriptor {
         HelperDescriptor(agentType: agentType, displayName: displayName, pluginVersion: pluginVersion, toolchain: toolchain,
-                         abiVersion: abiVersion, structSize: structSize, answers: descriptor?.table.answer != nil)
+                         abiVersion: abiVersion, structSize: structSize, answers: descriptor?.table.answer != nil,
+                         servesConfiguredTypes: servesConfiguredTypes)
     }
 }
 
@@ -208,6 +215,7 @@ public enum PluginLoader {
         return LoadedPlugin(
             path: path, agentType: agentType, displayName: string(d.display_name, agentType),
             pluginVersion: string(d.plugin_version, "unknown"), toolchain: toolchain, abiVersion: abi, structSize: size,
+            servesConfiguredTypes: d.plugin_flags & SWITCHBOARD_PLUGIN_CONFIGURED_TYPES != 0,
             descriptor: DescriptorPointer(pointer: descriptor, table: d)
         )
     }

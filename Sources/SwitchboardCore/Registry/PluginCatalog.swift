@@ -5,7 +5,10 @@ import SwitchboardAdapterAPI
 ///
 /// Rules:
 /// - Every `*.so` in the plugin directories is loaded; each serves the agent type it
-///   declares, with the settings of `agents.<type>` when the config has them.
+///   declares, with the settings of `agents.<type>` when the config has them. A plugin that
+///   serves configured types (``LoadedPlugin/servesConfiguredTypes``, a bridge such as the
+///   ACP plugin) serves its declared type only when the config has an entry for it, and is
+///   listed as not used otherwise: without settings it has no agent to run.
 /// - `agents.<type>.plugin` names the file for a type explicitly. That file serves `<type>`
 ///   whatever type it declares (this is how a test swaps `claude` for the scripted plugin),
 ///   and it wins over any other file that declares `<type>`.
@@ -126,6 +129,12 @@ public struct PluginCatalog: Sendable {
                         "Agent type '\(type)' is claimed by \(files); choose one with agents.\(type).plugin in the config."
                     )))
                 }
+                continue
+            }
+            if plugin.servesConfiguredTypes && config.agents[type] == nil {
+                entries.append(Entry(agentType: type, path: plugin.path, plugin: plugin, status: .superseded(
+                    "it serves the agent types the config names it for with agents.<type>.plugin"
+                )))
                 continue
             }
             do {

@@ -12,8 +12,10 @@
  *   CREATE_FAILS    create fails with a message
  *   MALFORMED       send_message emits malformed and unknown events before completing
  *   BOTH_V1_V2      exports switchboard_plugin_v1 and switchboard_plugin_v2
+ *   PLUGIN_FLAGS=n  sets plugin_flags to n (SWITCHBOARD_PLUGIN_CONFIGURED_TYPES is 1); with
+ *                   STRUCT_SIZE=112 the flags lie beyond struct_size and must not be read
  *   GROWN           built against a "newer v1" header: the descriptor has two fields appended
- *                   after free_buffer (homepage, flags) and a struct_size to match
+ *                   after the header's last one (homepage, flags) and a struct_size to match
  *   GUARDED_V1      the descriptor is a frozen copy of the v1 layout, placed so that its last
  *                   byte is the last readable byte before a PROT_NONE page: reading one byte
  *                   past struct_size crashes the host
@@ -151,6 +153,9 @@ __attribute__((unused)) static const switchboard_plugin_descriptor descriptor = 
     .dispose = fixture_dispose,
     .destroy = fixture_destroy,
     .free_buffer = fixture_free,
+#ifdef PLUGIN_FLAGS
+    .plugin_flags = PLUGIN_FLAGS,
+#endif
 };
 
 /* The descriptor as version 1 of the header laid it out, frozen: it does not grow when the
