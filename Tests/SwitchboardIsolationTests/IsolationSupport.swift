@@ -105,7 +105,9 @@ final class HealthWatch: Sendable {
                 do {
                     let answer = try await daemon.http(.GET, "/health")
                     let took = ContinuousClock.now - start
-                    if answer.status != 200 || took > .seconds(1) { tally.failures.withLock { $0.append("status \(answer.status) after \(took)") } }
+                    // A frozen daemon is what this catches; latency on a loaded 2-core machine
+                    // (answers took up to 4.4 s while the whole suite ran) is not asserted.
+                    if answer.status != 200 || took > .seconds(10) { tally.failures.withLock { $0.append("status \(answer.status) after \(took)") } }
                 } catch where !Task.isCancelled {
                     tally.failures.withLock { $0.append("\(error)") }
                 } catch {}
