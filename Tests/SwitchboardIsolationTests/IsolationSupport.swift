@@ -52,7 +52,15 @@ extension LiveDaemon {
 
     /// The session's buffered frames.
     func frames(_ session: String) async throws -> [JSONValue] {
-        try await http(.GET, "/v1/sessions/\(session)/messages?since=0").body.arrayValue ?? []
+        // The history comes in pages (at most 5000 frames each); a flood has more than one.
+        var all: [JSONValue] = []
+        var after = 0
+        while true {
+            let page = try await http(.GET, "/v1/sessions/\(session)/messages?after=\(after)&limit=5000").body.arrayValue ?? []
+            all += page
+            guard page.count == 5000, let last = page.last?["seq"]?.intValue else { return all }
+            after = last
+        }
     }
 
     /// The session's status (`idle`, `error`, …).
