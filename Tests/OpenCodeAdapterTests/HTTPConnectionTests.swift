@@ -120,7 +120,9 @@ struct HTTPConnectionTests {
             _ = try await server.endpoint().request("GET", "/session", timeout: .seconds(1))
         }
         #expect(error?.description == "the server did not answer in time")
-        #expect(clock.now - started < .seconds(8))
+        // It ended by its timeout rather than hanging; how soon is not asserted (under a loaded
+        // 2-core machine a 1 s timeout was seen to end after 9 s).
+        #expect(clock.now - started < .seconds(60))
         try await server.waitUntilDone()
         #expect(server.progress.items.contains("client closed"))
     }
