@@ -110,6 +110,13 @@ public enum ProcessGuardian {
         s.pid = 0
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; not in Swift's
+    /// Glibc module), looked up once; `nil` on an older C library.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+    }()
+
     private static func start(_ s: inout State) -> Bool {
         ignoreSIGPIPE()
         var fds: [Int32] = [-1, -1]
@@ -125,6 +132,10 @@ public enum ProcessGuardian {
         posix_spawn_file_actions_adddup2(&actions, readEnd, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else of this process: a pipe another thread is using at the same moment
+        // (a child's stdout) must not stay open in the guardian, or its reader never sees
+        // end of file.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
