@@ -179,7 +179,7 @@ let package = Package(
             name: "SwitchboardBenchmarks",
             dependencies: [
                 "SwitchboardCore", "SwitchboardSQLite", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
-                "SwitchboardTesting", "SwitchboardAgentTesting",
+                "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardProcess",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

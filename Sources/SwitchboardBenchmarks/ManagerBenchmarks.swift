@@ -109,14 +109,50 @@ func heapBytesInUse() -> Int {
 /// A logger that prints nothing: the benchmarks' sessions would otherwise log every start.
 let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 
-func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
+/// Seconds since `start`.
+func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// A client's work for one frame in the fan-out figures: count it (what each client of the
+/// manager does too), so the plain loops and the manager do the same per delivery.
+final class PlainClient: @unchecked Sendable {
+    var received = 0
+    var bytes = 0
+}
+
+func runFanOutBenchmarks(quick: Bool) async throws {
     print("")
-    print("4. Session manager fan-out: adapter event -> buffered frame -> every client's send")
+    print("4. Session manager fan-out: adapter event -> numbered frame (JSON made once) -> every client's send")
+    print("   Against, in the same run, the original's way: one plain synchronous loop with no bound, first")
+    print("   bare (hand the same value to each client), then with the JSON encoding its send does per client.")
+    print("")
+    print("   clients  manager messages/s (deliveries/s)     plain loop + JSON / bare loop, messages/s   manager vs loop+JSON")
     let flood = try FloodRegistry()
-    let registry = flood.registry
-    let messages = quick ? 5_000 : 50_000
-    for clients in [1, 10, 100] {
-        let manager = SessionManager(registry: registry, store: NullStore(),
+    let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
+    for clients in [1, 10, 100, 1000] {
+        let deliveries = quick ? 200_000 : 2_000_000
+        let messages = max(200, min(quick ? 20_000 : 200_000, deliveries / clients))
+        // The original's loops, measured just before the manager.
+        let plain = (0..<clients).map { _ in PlainClient() }
+        let frame = SessionFrame(seq: 0, message: message)
+        let bareStart = ContinuousClock.now
+        for _ in 0..<messages {
+            for client in plain { client.received += 1; client.bytes &+= frame.wireText.utf8.count }
+        }
+        let bare = Double(messages) / secondsSince(bareStart)
+        let encodedStart = ContinuousClock.now
+        for seq in 0..<messages {
+            for client in plain {
+                let text = SessionFrame(seq: seq, message: message).wireText
+                client.received += 1
+                client.bytes &+= text.utf8.count
+            }
+        }
+        let encoded = Double(messages) / secondsSince(encodedStart)
+
+        let manager = SessionManager(registry: flood.registry, store: NullStore(),
                                      configuration: .init(clientQueueLimit: messages + 10), logger: quiet)
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
         let adapter = try flood.last
@@ -125,17 +161,61 @@ func runManagerBenchmarks(quick: Bool, pluginDirectory: String) async throws {
         for c in 0..<clients {
             _ = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: c) }))
         }
-        let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
         let start = ContinuousClock.now
         for _ in 0..<messages { adapter.channel.emit(message) }
         for await _ in counter.finished {}
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let perSecond = Double(messages) / seconds
-        print("   \(String(clients).padding(toLength: 3, withPad: " ", startingAt: 0)) client\(clients == 1 ? " " : "s")  \(String(format: "%9.0f", perSecond)) messages/s  (\(String(format: "%10.0f", perSecond * Double(clients))) deliveries/s)")
+        let perSecond = Double(messages) / secondsSince(start)
         await manager.disposeAll()
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        print("   \(pad(String(clients), 7))  \(pad(String(format: "%9.0f (%10.0f)", perSecond, perSecond * Double(clients)), 36))  \(pad(String(format: "%9.0f / %10.0f", encoded, bare), 43))  \(String(format: "%.2f", perSecond / encoded))x")
     }
+}
 
+func runReplayBenchmarks(quick: Bool) async throws {
+    print("")
+    print("4b. Replay of a full ring: a client connects to a session whose ring holds 1000 frames and")
+    print("    receives all of them and its Connected notice; against the original's bare loop over the")
+    print("    same 1000 frames (no encoding, no queue, no task), in the same run.")
+    let flood = try FloodRegistry()
+    let manager = SessionManager(registry: flood.registry, store: NullStore(),
+                                 configuration: .init(messageBufferSize: 1000, clientQueueLimit: 2_000), logger: quiet)
+    let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
+    let adapter = try flood.last
+    let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
+    // Fill the ring: 1000 messages, seen through by one client before it leaves.
+    let filler = FanOutCounter(clients: 1, target: 1_001)
+    let fillerId = await manager.connect(id, client: SessionClient(send: { _ in filler.received(by: 0) }))
+    for _ in 0..<1_000 { adapter.channel.emit(message) }
+    for await _ in filler.finished {}
+    if let fillerId { await manager.disconnect(id, clientId: fillerId) }
+    let ring = await manager.messages(id)
+    guard ring.count == 1_000 else { throw BenchmarkError("the ring holds \(ring.count) frames, not 1000") }
+
+    let replays = quick ? 200 : 2_000
+    let start = ContinuousClock.now
+    for _ in 0..<replays {
+        let counter = FanOutCounter(clients: 1, target: 1_001)
+        guard let client = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: 0) })) else {
+            throw BenchmarkError("connect failed")
+        }
+        for await _ in counter.finished {}
+        await manager.disconnect(id, clientId: client)
+    }
+    let perSecond = Double(replays) / secondsSince(start)
+    await manager.disposeAll()
+
+    let plain = PlainClient()
+    let loops = replays * 20
+    let loopStart = ContinuousClock.now
+    for _ in 0..<loops {
+        for frame in ring { plain.received += 1; plain.bytes &+= frame.wireText.utf8.count }
+    }
+    let loop = Double(loops) / secondsSince(loopStart)
+    print("    manager: \(String(format: "%.0f", perSecond)) replays/s (\(formatNs(1e9 / perSecond)) each, \(String(format: "%.0f", perSecond * 1000)) frames/s)   bare loop: \(String(format: "%.0f", loop)) replays/s   manager vs loop: \(String(format: "%.2f", perSecond / loop))x")
+}
+
+func runMemoryBenchmarks(quick: Bool, pluginDirectory: String) async throws {
+    let registry = try FloodRegistry().registry
     print("")
     print("5. Memory of an idle session (heap in use after starting N sessions, minus before, / N)")
     let count = quick ? 200 : 1_000

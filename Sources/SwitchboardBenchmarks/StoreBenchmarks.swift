@@ -25,12 +25,12 @@ func runStoreBenchmarks(quick: Bool) async throws {
         print(sync
             ? "   As shipped: synchronous=FULL, every commit is synced to disk before it returns"
             : "   For comparison: synchronous=NORMAL, no sync per commit (survives a crash, not a power loss)")
-        print("   sessions   fill (1 tx)   create      link        find-by-agent   list-one-workspace   open (checks)   file")
+        print("   sessions   fill (1 tx)   create      get-by-id   link        find-by-agent   list-one-workspace   open (checks)   file")
         for size in sizes {
             let row = try await measure(size: size, sync: sync, operations: operations, perWorkspace: perWorkspace)
             if size == 10_000 { linkAt10k[sync] = row.link }
             func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-            print("   \(pad(benchGrouped(size), 11))\(pad(benchFormat(row.fill), 14))\(pad(benchFormat(row.create), 12))\(pad(benchFormat(row.link), 12))\(pad(benchFormat(row.find), 16))\(pad(benchFormat(row.list), 21))\(pad(benchFormat(row.open), 16))\(String(format: "%.1f MB", Double(row.fileBytes) / 1e6))")
+            print("   \(pad(benchGrouped(size), 11))\(pad(benchFormat(row.fill), 14))\(pad(benchFormat(row.create), 12))\(pad(benchFormat(row.get), 12))\(pad(benchFormat(row.link), 12))\(pad(benchFormat(row.find), 16))\(pad(benchFormat(row.list), 21))\(pad(benchFormat(row.open), 16))\(String(format: "%.1f MB", Double(row.fileBytes) / 1e6))")
         }
     }
     if let full = linkAt10k[true], let normal = linkAt10k[false] {
@@ -41,7 +41,7 @@ func runStoreBenchmarks(quick: Bool) async throws {
 
 /// One row of the table.
 private struct StoreBenchRow {
-    var fill, create, link, find, list, open: Double
+    var fill, create, get, link, find, list, open: Double
     var fileBytes: Int
 }
 
@@ -73,6 +73,11 @@ private func measure(size: Int, sync: Bool, operations: Int, perWorkspace: Int) 
         try await store.create(SessionRecord(id: "bench-new-\(j)", workspaceName: "ws-bench", agentType: "claude",
                                              createdAt: now + Int64(j), lastActivity: now + Int64(j)))
     }
+    let get = try await benchMedian(operations) { j in
+        guard try await store.get("session-\(picks[j])")?.agentSessionId == "agent-\(picks[j])" else {
+            throw BenchFailure(message: "get(session-\(picks[j])) did not return that session")
+        }
+    }
     let find = try await benchMedian(operations) { j in
         guard try await store.find(agentSessionId: "agent-\(picks[j])")?.id == "session-\(picks[j])" else {
             throw BenchFailure(message: "find(agentSessionId: agent-\(picks[j])) did not find session-\(picks[j])")
@@ -92,7 +97,7 @@ private func measure(size: Int, sync: Bool, operations: Int, perWorkspace: Int) 
     _ = try SQLiteSessionStore(path: path, syncEveryCommit: sync)
     let open = benchNanoseconds(ContinuousClock.now - openStart)
     let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    return StoreBenchRow(fill: fill, create: create, link: link, find: find, list: list, open: open, fileBytes: fileBytes)
+    return StoreBenchRow(fill: fill, create: create, get: get, link: link, find: find, list: list, open: open, fileBytes: fileBytes)
 }
 
 /// A benchmark that found the store answering wrongly.
