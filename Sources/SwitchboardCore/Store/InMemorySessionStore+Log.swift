@@ -3,17 +3,21 @@
 extension InMemorySessionStore {
     public func appendFrames(_ frames: [LoggedFrame]) {
         for frame in frames {
-            var log = logs[frame.sessionId, default: SessionLog()]
-            if let last = log.frames.last?.seq, frame.seq <= last {
-                // Out of order or already there: keep the log sorted, never doubled.
-                if !log.frames.contains(where: { $0.seq == frame.seq }) {
-                    log.frames.append(frame)
-                    log.frames.sort { $0.seq < $1.seq }
-                }
-            } else {
+            // In place (the dictionary's modify accessor): copying the log out and back would
+            // make each append cost the whole log.
+            Self.append(frame, to: &logs[frame.sessionId, default: SessionLog()])
+        }
+    }
+
+    private static func append(_ frame: LoggedFrame, to log: inout SessionLog) {
+        if let last = log.frames.last?.seq, frame.seq <= last {
+            // Out of order or already there: keep the log sorted, never doubled.
+            if !log.frames.contains(where: { $0.seq == frame.seq }) {
                 log.frames.append(frame)
+                log.frames.sort { $0.seq < $1.seq }
             }
-            logs[frame.sessionId] = log
+        } else {
+            log.frames.append(frame)
         }
     }
 
