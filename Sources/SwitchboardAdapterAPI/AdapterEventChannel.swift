@@ -18,14 +18,18 @@ public final class AdapterEventChannel: Sendable {
         var answered = true
     }
 
-    /// The stream the adapter hands to its owner.
-    public let events: AsyncStream<AdapterEvent>
-    private let continuation: AsyncStream<AdapterEvent>.Continuation
+    private let outlet = AdapterEventOutlet()
     private let state: Mutex<State>
+
+    /// The stream the adapter hands to its owner.
+    public var events: AsyncStream<AdapterEvent> { outlet.events }
+
+    /// The events as a queue read in batches, instead of ``events`` (see
+    /// ``AgentAdapter/eventQueue``): the owner asks for it before the adapter emits anything.
+    public var eventQueue: AdapterEventQueue { outlet.queue }
 
     /// A channel with status `idle` and, optionally, a known agent session id.
     public init(agentSessionId: String? = nil) {
-        (events, continuation) = AsyncStream.makeStream(of: AdapterEvent.self, bufferingPolicy: .unbounded)
         state = Mutex(State(agentSessionId: agentSessionId))
     }
 
@@ -124,7 +128,7 @@ public final class AdapterEventChannel: Sendable {
     }
 
     private func send(_ event: AdapterEvent, in state: State) {
-        if let sink = state.sink { sink(event) } else { continuation.yield(event) }
+        if let sink = state.sink { sink(event) } else { outlet.yield(event) }
     }
 
     /// Ends the stream. Nothing is delivered afterwards; open decision requests are
@@ -133,7 +137,7 @@ public final class AdapterEventChannel: Sendable {
         let open = state.withLock { s -> [OneShot<DecisionAnswer?>] in
             guard !s.finished else { return [] }
             s.finished = true
-            continuation.finish()
+            outlet.finish()
             defer { s.asks = [:] }
             return Array(s.asks.values)
         }
@@ -150,4 +154,9 @@ public final class AdapterEventChannel: Sendable {
 public protocol ChannelBackedAdapter: AgentAdapter {
     /// The channel the adapter emits through.
     var eventChannel: AdapterEventChannel { get }
+}
+
+extension ChannelBackedAdapter {
+    /// The channel's events as a queue read in batches.
+    public var eventQueue: AdapterEventQueue? { eventChannel.eventQueue }
 }

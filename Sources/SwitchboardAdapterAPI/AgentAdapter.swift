@@ -39,6 +39,13 @@ public protocol AgentAdapter: AnyObject, Sendable {
     /// The stream finishes when the adapter is disposed.
     var events: AsyncStream<AdapterEvent> { get }
 
+    /// The same events as a queue its owner takes in batches, when the adapter offers one:
+    /// under load the owner then pays one wake-up per batch instead of one per event. The
+    /// owner reads either this or ``events``, never both, and asks before the adapter starts.
+    /// The default is `nil` (read ``events``); adapters built on an ``AdapterEventChannel``
+    /// that conform to ``ChannelBackedAdapter`` get the channel's queue.
+    var eventQueue: AdapterEventQueue? { get }
+
     /// Prepares the agent for the session described by `options`. May start a process or
     /// connect to a server, or defer that to the first message.
     func start(_ options: StartOptions) async throws
@@ -79,3 +86,8 @@ extension AgentAdapter {
 /// absent). Throw ``AdapterError`` with code ``AdapterError/Code/invalidSettings`` when it
 /// is unusable, naming the key and the problem.
 public typealias AgentAdapterFactory = @Sendable (_ settings: JSONValue) throws -> any AgentAdapter
+
+extension AgentAdapter {
+    /// No queue: the owner reads ``events``.
+    public var eventQueue: AdapterEventQueue? { nil }
+}

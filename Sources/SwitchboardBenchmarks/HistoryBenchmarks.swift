@@ -125,6 +125,7 @@ func runHistoryBenchmarks(quick: Bool) async throws {
             let start = ContinuousClock.now
             let page = try await pageStore.frames("big", after: after, limit: 500)
             times.append(seconds(ContinuousClock.now - start) * 1e9)
+            guard page.first?.seq == after + 1 else { throw BenchmarkError("the page after \(after) starts at \(page.first?.seq ?? -1)") }
         }
         print("      \(String(size).padding(toLength: 9, withPad: " ", startingAt: 0)) frames: \(formatNs(median(times))) per page")
     }

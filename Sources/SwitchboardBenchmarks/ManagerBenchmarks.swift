@@ -6,9 +6,12 @@ import SwitchboardAdapterAPI
 import SwitchboardCore
 
 /// An in-process adapter that emits whatever the benchmark tells it to, as fast as it can.
-final class FloodAdapter: AgentAdapter {
+/// Like every adapter built on a channel and every plugin, it hands the manager its events as a
+/// batch queue.
+final class FloodAdapter: ChannelBackedAdapter {
     let channel = AdapterEventChannel()
     var events: AsyncStream<AdapterEvent> { channel.events }
+    var eventChannel: AdapterEventChannel { channel }
     var agentSessionId: String? { nil }
     var status: SessionStatus { channel.status }
     func start(_ options: StartOptions) async throws {}

@@ -7,6 +7,7 @@ import Synchronization
 import SwitchboardAdapterAPI
 import SwitchboardCore
 import SwitchboardServer
+import SwitchboardProcess
 import SwitchboardSQLite
 
 /// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the machine, so a stamp
@@ -194,9 +195,9 @@ private final class ClientTally: Sendable {
     }
 }
 
+/// Writes a report line to stdout at once (unbuffered: the benchmark is waiting for it).
 private func say(_ line: String) {
-    print(line)
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// `--websocket-client PORT TOKEN SESSION CLIENTS BURST PACED`: the benchmark's clients, in a

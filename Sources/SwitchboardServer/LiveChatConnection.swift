@@ -295,6 +295,9 @@ final class LiveChatConnection: Sendable {
         let outbound = self.outbound
         let client = SessionClient(
             send: { frame in try await outbound.write(.text(SessionJSON.frame(frame))) },
+            sendBatch: { frames in
+                for frame in frames { try await outbound.write(.text(SessionJSON.frame(frame))) }
+            },
             onDisconnect: { [weak self] reason in self?.clientWasDisconnected(reason) }
         )
         let clientId = await manager.connect(sessionId, client: client, resumeFrom: resumeFrom)

@@ -17,6 +17,8 @@ public final class IsolatedPluginAdapter: AgentAdapter {
     /// The helpers it runs in.
     public let isolation: PluginIsolation
     public let events: AsyncStream<AdapterEvent>
+    /// The events as a batch queue (read instead of ``events``).
+    public var eventQueue: AdapterEventQueue? { context.outlet.queue }
 
     private struct State {
         /// The helper and this adapter's id in it, once created.

@@ -39,6 +39,8 @@ public final class PluginAdapter: AgentAdapter {
     public let turnTimeout: Duration?
 
     public let events: AsyncStream<AdapterEvent>
+    /// The events as a batch queue (read instead of ``events``).
+    public var eventQueue: AdapterEventQueue? { context.outlet.queue }
     private let context: PluginHostContext
     private let handle: AdapterHandle
     /// Where every call into the plugin for this adapter runs, one at a time.

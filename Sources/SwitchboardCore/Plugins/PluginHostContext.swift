@@ -39,8 +39,9 @@ final class PluginHostContext: Sendable {
     static let maximumEventBytes = 16 << 20
 
     let pluginName: String
-    let events: AsyncStream<AdapterEvent>
-    private let continuation: AsyncStream<AdapterEvent>.Continuation
+    /// Where the decoded events go: the adapter's stream, or its batch queue.
+    let outlet = AdapterEventOutlet()
+    var events: AsyncStream<AdapterEvent> { outlet.events }
     private let state = Mutex(State())
     /// Callbacks in flight, to notice a plugin that calls from two threads at once.
     private let inFlight = Atomic<Int>(0)
@@ -48,7 +49,6 @@ final class PluginHostContext: Sendable {
 
     init(pluginName: String) {
         self.pluginName = pluginName
-        (events, continuation) = AsyncStream.makeStream(of: AdapterEvent.self, bufferingPolicy: .unbounded)
     }
 
     var status: SessionStatus { state.withLock { $0.status } }
@@ -116,7 +116,7 @@ final class PluginHostContext: Sendable {
     }
 
     func emit(_ event: AdapterEvent) {
-        continuation.yield(event)
+        outlet.yield(event)
     }
 
     /// Arms the host's turn timeout: unless the turn ends first, `fire` runs after `limit`.
@@ -165,7 +165,7 @@ final class PluginHostContext: Sendable {
         switch event {
         case .message(let message, _):
             if message.type == .done || message.type == .error { disarmTurnTimeout() }
-            continuation.yield(.message(message))
+            outlet.yield(.message(message))
         case .status(let status, let agentSessionId, _):
             let (reported, id) = state.withLock { s in
                 // After a rejected event the turn stays in error whatever the plugin says.
@@ -174,18 +174,18 @@ final class PluginHostContext: Sendable {
                 return (s.status, s.agentSessionId)
             }
             if status != .running { disarmTurnTimeout() }
-            continuation.yield(.status(reported, agentSessionId: id))
+            outlet.yield(.status(reported, agentSessionId: id))
         case .error(let error, _):
             // An `error` event's code is read but not kept: `AdapterEvent.error` is text,
             // and the session manager treats every error outside a request alike.
             disarmTurnTimeout()
-            continuation.yield(.error(error.message))
+            outlet.yield(.error(error.message))
         case .ask(let ask, _):
             // Checked by the session manager, which refuses an unusable one with a deny, so
             // the agent is not left waiting.
-            continuation.yield(.decisionRequested(ask))
+            outlet.yield(.decisionRequested(ask))
         case .withdraw(let id, let reason, _):
-            continuation.yield(.decisionWithdrawn(id: id, reason: reason))
+            outlet.yield(.decisionWithdrawn(id: id, reason: reason))
         case .completed(let request):
             if !complete(request, with: nil) { reject("a completion for request \(request), which is not pending") }
         case .failed(let request, let error):
@@ -222,7 +222,7 @@ final class PluginHostContext: Sendable {
         Self.logger.warning("plugin event rejected", metadata: ["plugin": "\(pluginName)", "reason": "\(what)"])
         // A flood of bad events reaches the session as a few errors; the log has them all.
         guard !closed, count <= Self.maximumRejectionsReported else { return }
-        continuation.yield(.error("Plugin '\(pluginName)' sent \(what); the event was ignored."))
+        outlet.yield(.error("Plugin '\(pluginName)' sent \(what); the event was ignored."))
     }
 
     /// The plugin (or its helper) is gone: every pending request fails with `error`, the
@@ -236,8 +236,8 @@ final class PluginHostContext: Sendable {
         }
         disarmTurnTimeout()
         for waiter in waiters { waiter.continuation.resume(throwing: AdapterError(.agentFailure, message)) }
-        continuation.yield(.error(message))
-        continuation.yield(.status(.error, agentSessionId: agentSessionId))
+        outlet.yield(.error(message))
+        outlet.yield(.status(.error, agentSessionId: agentSessionId))
     }
 
     /// Fails every pending request and finishes the stream. Called once no call into the
@@ -253,7 +253,7 @@ final class PluginHostContext: Sendable {
         }
         timer?.cancel()
         for waiter in waiters { waiter.continuation.resume(throwing: AdapterError(.invalidState, reason)) }
-        continuation.finish()
+        outlet.finish()
     }
 }
 

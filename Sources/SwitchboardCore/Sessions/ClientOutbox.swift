@@ -2,15 +2,25 @@ import Synchronization
 
 /// One client's queue of frames and the loop that delivers them, so a slow client waits
 /// alone: the session only enqueues, which never blocks.
+///
+/// The queue is an array under a lock, taken whole by the delivery loop: a client that keeps
+/// up gets each batch of frames the session made in one step (one wake-up, one
+/// ``SessionClient/sendBatch`` call), not one hop per frame.
 final class ClientOutbox: Sendable {
+    private struct State {
+        var queued: [SessionFrame] = []
+        /// Frames queued or being sent: what counts against the limit.
+        var pending = 0
+        var waiter: CheckedContinuation<[SessionFrame]?, Never>?
+        var closed = false
+    }
+
     let id: String
     /// How many live frames may wait before the client is cut off (the configured limit).
     let allowance: Int
     /// The bound on the queue: the allowance plus the frames replayed at connect.
     let limit: Int
-    private let frames: AsyncStream<SessionFrame>
-    private let continuation: AsyncStream<SessionFrame>.Continuation
-    private let pending = Mutex(0)
+    private let state = Mutex(State())
 
     init(id: String, allowance: Int, replay: Int) {
         self.id = id
@@ -18,50 +28,91 @@ final class ClientOutbox: Sendable {
         // Saturating: the allowance is a configured number and must not trap whatever it is.
         let (sum, overflow) = allowance.addingReportingOverflow(replay)
         self.limit = overflow ? Int.max : sum
-        (frames, continuation) = AsyncStream.makeStream(of: SessionFrame.self, bufferingPolicy: .unbounded)
     }
 
-    /// Queues a frame; returns false (queuing nothing) when the client is too far behind.
-    func enqueue(_ frame: SessionFrame) -> Bool {
-        let accepted = pending.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
+    /// Queues frames, in order; returns false (queuing none of them) when they would put the
+    /// client too far behind, or the outbox is closed.
+    func enqueue<Frames: Collection<SessionFrame>>(_ frames: Frames) -> Bool {
+        let count = frames.count
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<[SessionFrame]?, Never>?) in
+            // `pending <= limit` always, so the subtraction cannot overflow.
+            guard !s.closed, count <= limit - s.pending else { return (false, nil) }
+            s.pending += count
+            guard let waiter = s.waiter else {
+                s.queued.append(contentsOf: frames)
+                return (true, nil)
+            }
+            s.waiter = nil
+            return (true, waiter)
         }
-        if accepted { continuation.yield(frame) }
+        waiter?.resume(returning: Array(frames))
         return accepted
     }
 
-    /// Delivers frames until ``close()`` or a failed send; returns the failure, if any. With
-    /// `prefix`, the frames it sends come first (the part of a replay read from the log).
+    /// Queues one frame; false when the client is too far behind.
+    func enqueue(_ frame: SessionFrame) -> Bool {
+        enqueue(CollectionOfOne(frame))
+    }
+
+    /// Delivers frames until ``close()``, cancellation or a failed send; returns the failure, if
+    /// any. With `prefix`, the frames it sends come first (the part of a replay read from the log).
     func deliver(
         prefix: (@Sendable (@Sendable (SessionFrame) async throws -> Void) async throws -> Void)? = nil,
-        with send: @escaping @Sendable (SessionFrame) async throws -> Void
+        to client: SessionClient
     ) async -> String? {
-        if let prefix {
-            do {
-                try await prefix(send)
-            } catch is CancellationError {
-                return nil
-            } catch {
-                return "sending to the client failed: \(error)"
+        do {
+            if let prefix { try await prefix(client.send) }
+            while let batch = await take() {
+                if let sendBatch = client.sendBatch {
+                    try await sendBatch(batch)
+                } else {
+                    for frame in batch { try await client.send(frame) }
+                }
+                state.withLock { $0.pending -= batch.count }
             }
-        }
-        for await frame in frames {
-            do {
-                try await send(frame)
-            } catch is CancellationError {
-                return nil
-            } catch {
-                return "sending to the client failed: \(error)"
-            }
-            pending.withLock { $0 -= 1 }
+        } catch is CancellationError {
+            return nil
+        } catch {
+            return "sending to the client failed: \(error)"
         }
         return nil
     }
 
+    /// Every frame queued, oldest first, waiting while there is none; `nil` once closed or
+    /// when the calling task is cancelled.
+    private func take() async -> [SessionFrame]? {
+        if let ready = state.withLock({ Self.take(&$0) }) { return ready.isEmpty ? nil : ready }
+        let batch = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[SessionFrame]?, Never>) in
+                let ready = state.withLock { s -> [SessionFrame]? in
+                    if let ready = Self.take(&s) { return ready }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready.isEmpty ? nil : ready) }
+            }
+        } onCancel: {
+            close()
+        }
+        return batch
+    }
+
+    /// What the loop gets without waiting: the queued frames, or an empty batch once closed.
+    private static func take(_ s: inout State) -> [SessionFrame]? {
+        if s.closed { return [] }
+        guard !s.queued.isEmpty else { return nil }
+        defer { s.queued = [] }
+        return s.queued
+    }
+
     /// Stops delivery; frames still queued are dropped.
     func close() {
-        continuation.finish()
+        let waiter = state.withLock { s -> CheckedContinuation<[SessionFrame]?, Never>? in
+            s.closed = true
+            s.queued = []
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
     }
 }

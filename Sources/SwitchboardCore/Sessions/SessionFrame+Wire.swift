@@ -36,14 +36,6 @@ extension SessionFrame {
         return writer.string
     }
 
-    /// A frame read back from the log, with the log's text as its wire form.
-    private init(seq: Int, content: Content, timestamp: String, wireText: String) {
-        self.seq = seq
-        self.content = content
-        self.timestamp = timestamp
-        self.wireText = wireText
-    }
-
     /// Reads a frame the event log kept.
     /// - Throws: ``JSONError`` when the text is not the frame its kind says.
     public init(logged: LoggedFrame) throws(JSONError) {

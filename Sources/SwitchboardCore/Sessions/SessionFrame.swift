@@ -23,25 +23,55 @@ public struct SessionFrame: Sendable, Hashable {
         case queue(QueueFrame)
     }
 
+    /// The frame's fields, shared by every copy: the ring, the log's queue and every client's
+    /// queue hold one reference to a frame, not copies of its fields.
+    final class Storage: Sendable {
+        let seq: Int?
+        let content: Content
+        let timestamp: String
+        let wireText: String
+
+        init(seq: Int?, content: Content, timestamp: String, wireText: String) {
+            self.seq = seq
+            self.content = content
+            self.timestamp = timestamp
+            self.wireText = wireText
+        }
+    }
+
+    let storage: Storage
+
     /// The frame's sequence number; `nil` for the per-connection notices.
-    public let seq: Int?
+    public var seq: Int? { storage.seq }
     /// What it carries.
-    public let content: Content
+    public var content: Content { storage.content }
     /// When it was made (ISO-8601, UTC, milliseconds).
-    public let timestamp: String
+    public var timestamp: String { storage.timestamp }
     /// The frame as clients on the wire receive it: one JSON object, `seq` included.
-    public let wireText: String
+    public var wireText: String { storage.wireText }
 
     /// A frame with `content`.
     public init(seq: Int?, content: Content, timestamp: String? = nil) {
-        self.seq = seq
-        self.content = content
         let stamp: String = switch content {
         case .message(let message): timestamp ?? message.timestamp
         default: timestamp ?? Timestamp.now()
         }
-        self.timestamp = stamp
-        self.wireText = Self.encode(content, seq: seq, timestamp: stamp)
+        storage = Storage(seq: seq, content: content, timestamp: stamp, wireText: Self.encode(content, seq: seq, timestamp: stamp))
+    }
+
+    /// A frame with these fields, its wire form given (read back from the log).
+    init(seq: Int?, content: Content, timestamp: String, wireText: String) {
+        storage = Storage(seq: seq, content: content, timestamp: timestamp, wireText: wireText)
+    }
+
+    public static func == (lhs: SessionFrame, rhs: SessionFrame) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.seq == rhs.seq && lhs.wireText == rhs.wireText && lhs.timestamp == rhs.timestamp && lhs.content == rhs.content)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seq)
+        hasher.combine(wireText)
     }
 
     /// A frame carrying a chat message.

@@ -21,12 +21,11 @@ extension SessionManager {
             fromLog = (resumeFrom + 1)...(session.buffer.oldestSeq - 1)
         }
         let outbox = ClientOutbox(id: id, allowance: configuration.clientQueueLimit, replay: replay.count + 2)
-        for frame in replay { _ = outbox.enqueue(frame) }
+        _ = outbox.enqueue(replay)
         _ = outbox.enqueue(SessionFrame(seq: nil, notice: .connected(status: session.info.status)))
-        let send = client.send
         let prefix = fromLog.map { range in LogReplay(store: store, sessionId: sessionId, range: range).send }
         let delivery = Task {
-            if let failure = await outbox.deliver(prefix: prefix, with: send) {
+            if let failure = await outbox.deliver(prefix: prefix, to: client) {
                 self.disconnect(sessionId, clientId: id, reason: .sendFailed(failure))
             }
         }

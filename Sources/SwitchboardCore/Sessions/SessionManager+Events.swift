@@ -2,6 +2,13 @@ import Logging
 import SwitchboardAdapterAPI
 
 extension SessionManager {
+    /// Applies adapter events to their session, in order.
+    func handle(_ events: [AdapterEvent], in session: Session) async {
+        for event in events {
+            await handle(event, in: session)
+        }
+    }
+
     /// Applies one adapter event to its session.
     func handle(_ event: AdapterEvent, in session: Session) async {
         guard !session.disposed else { return }
@@ -120,27 +127,27 @@ extension SessionManager {
             guard let session = sessions[sessionId] ?? startingSessions[sessionId] else { continue }
             var count = 0
             while count < session.uncommitted.count, let seq = session.uncommitted[count].seq, seq <= upTo { count += 1 }
-            let ready = session.uncommitted.prefix(count)
+            let ready = Array(session.uncommitted.prefix(count))
             session.uncommitted.removeFirst(count)
-            for frame in ready {
-                session.buffer.keep(frame)
-                fanOut(frame, in: session)
-            }
+            for frame in ready { session.buffer.keep(frame) }
+            fanOut(ready, in: session)
             if let error, !session.logFailing {
                 session.logFailing = true
                 logger.error("event log write failed", metadata: ["session": "\(sessionId)", "error": "\(Self.describe(error))"])
                 // Not a logged frame: it would fail the same way.
-                fanOut(SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "The session's history could not be written: \(Self.describe(error)) Frames are delivered but not kept.")), in: session)
+                fanOut([SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "The session's history could not be written: \(Self.describe(error)) Frames are delivered but not kept."))], in: session)
             } else if error == nil {
                 session.logFailing = false
             }
         }
     }
 
-    /// Queues `frame` for every client of the session; one that is too far behind is cut off.
-    private func fanOut(_ frame: SessionFrame, in session: Session) {
+    /// Queues `frames` for every client of the session, each client's in one step; one that
+    /// is too far behind is cut off.
+    private func fanOut(_ frames: [SessionFrame], in session: Session) {
+        guard !frames.isEmpty else { return }
         var behind: [ClientEntry] = []
-        for entry in session.clients where !entry.outbox.enqueue(frame) {
+        for entry in session.clients where !entry.outbox.enqueue(frames) {
             behind.append(entry)
         }
         for entry in behind {

@@ -252,8 +252,17 @@ public actor SessionManager {
         defer { startingSessions[id] = nil }
         // Events that arrive while the adapter starts (its session id, say) are kept.
         session.pump = Task {
-            for await event in adapter.events {
-                await self.handle(event, in: session)
+            if let queue = adapter.eventQueue {
+                // Everything that arrived while the last batch was applied, in one actor turn.
+                while true {
+                    let batch = await queue.next()
+                    if batch.isEmpty { break }
+                    await self.handle(batch, in: session)
+                }
+            } else {
+                for await event in adapter.events {
+                    await self.handle(event, in: session)
+                }
             }
         }
         do {

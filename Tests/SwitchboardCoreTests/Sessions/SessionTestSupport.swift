@@ -71,7 +71,7 @@ actor TestStore: SessionStore {
 
 /// An in-process adapter the test drives by hand: it records what it was asked and emits
 /// what the test tells it to.
-final class FakeAdapter: AgentAdapter {
+final class FakeAdapter: ChannelBackedAdapter {
     struct Calls {
         var starts: [StartOptions] = []
         var sends: [String] = []
@@ -88,6 +88,7 @@ final class FakeAdapter: AgentAdapter {
     init(startFailure: String? = nil) { self.startFailure = startFailure }
 
     var events: AsyncStream<AdapterEvent> { channel.events }
+    var eventChannel: AdapterEventChannel { channel }
     var agentSessionId: String? { channel.agentSessionId }
     var status: SessionStatus { channel.status }
 
