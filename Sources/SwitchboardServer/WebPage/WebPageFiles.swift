@@ -395,7 +395,7 @@ async function showSession(id) {
       state.live = up;
       updateBanner();
     },
-    changed: () => {},
+    changed: () => refreshSessions(),
   });
   state.view.mount(slot);
   renderSessionList();
@@ -1463,6 +1463,11 @@ pre code { background: none; padding: 0; }
   text-decoration: none;
   color: var(--text);
 }
+.session-item { grid-template-areas: "name name" "status time" "meta meta"; }
+.session-item .session-name { grid-area: name; }
+.session-item span.meta { grid-area: meta; }
+.session-item .status { grid-area: status; justify-self: start; }
+.session-item time.meta { grid-area: time; justify-self: end; white-space: nowrap; }
 .session-item[aria-current="page"] { border-color: var(--accent); background: var(--user); }
 .session-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .meta { color: var(--muted); font-size: 0.85rem; overflow-wrap: anywhere; }
@@ -1478,6 +1483,7 @@ pre code { background: none; padding: 0; }
 
 .content { min-height: 0; min-width: 0; display: flex; flex-direction: column; }
 .placeholder { padding: 1.5rem; color: var(--muted); }
+.placeholder h1 { margin-top: 0; color: var(--text); font-size: 1.3rem; }
 .session-slot { flex: 1; min-height: 0; display: flex; flex-direction: column; }
 
 .session { flex: 1; min-height: 0; display: flex; flex-direction: column; }

@@ -278,7 +278,7 @@ async function showSession(id) {
       state.live = up;
       updateBanner();
     },
-    changed: () => {},
+    changed: () => refreshSessions(),
   });
   state.view.mount(slot);
   renderSessionList();
