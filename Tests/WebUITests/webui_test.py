@@ -251,7 +251,12 @@ def run(driver):
     wait(driver, lambda d: any(e.text == "waiting for a decision" for e in d.find_elements(By.CSS_SELECTOR, ".session-list .status")),
          "the sessions list does not show the waiting session")
     shot(driver, "permission-card")
-    button(driver, "Allow", card).click()
+    # With the keyboard: Tab from the message box reaches Send; the card's Allow answers to Enter.
+    field(driver, "Message").send_keys(Keys.TAB)
+    check(driver.switch_to.active_element.text == "Send", "Tab from the message box does not reach Send")
+    allow = button(driver, "Allow", card)
+    driver.execute_script("arguments[0].focus()", allow)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
     wait(driver, lambda d: card.get_attribute("data-state") == "resolved" and card.find_element(By.CSS_SELECTOR, ".request-outcome").text.startswith("Allowed by client-"),
          "the card does not show the page's answer")
     wait(driver, lambda d: "Created notes.txt." in texts(d, ".entry.assistant .text"), "the agent did not go on after Allow")
