@@ -44,8 +44,8 @@ struct WebPageBrowserTests {
     }
 
     /// The agent types the script uses: `claude` streams a Markdown reply with two tool
-    /// calls (one failing) and echoes; `asker` asks to run a command; `hanger` runs until
-    /// interrupted.
+    /// calls (one failing) and echoes; `asker` asks to run a command; `quiz` asks a question;
+    /// `hanger` runs until interrupted.
     static let agents = """
     {"claude": {"plugin": "libScriptedAdapter.so", "settings": {"loop": true, "turns": [{"echo": true, "done": {"costUsd": 0.0123, "usage": {"inputTokens": 1200, "outputTokens": 45}}, "messages": [
         {"type": "assistant", "content": "Let me look.", "messageId": "m1", "delayMs": 100},
@@ -61,6 +61,9 @@ struct WebPageBrowserTests {
      "asker": {"plugin": "libScriptedAdapter.so", "settings": {"loop": true, "turns": [{"messages": [
         {"ask": {"toolName": "Bash", "toolId": "t1", "input": {"command": "touch notes.txt"}, "options": ["allow", "allow_session", "deny"]}},
         {"type": "assistant", "content": "Created notes.txt."}]}]}},
+     "quiz": {"plugin": "libScriptedAdapter.so", "settings": {"loop": true, "turns": [{"messages": [
+        {"ask": {"toolName": "AskUserQuestion", "kind": "question", "questions": [{"question": "Which color?", "header": "Color", "options": [{"label": "Red"}, {"label": "Blue", "description": "the calm one"}]}]}},
+        {"type": "assistant", "content": "Blue it is."}]}]}},
      "hanger": {"plugin": "libScriptedAdapter.so", "settings": {"loop": true, "turns": [{"messages": [{"type": "assistant", "content": "Working on it…"}], "hang": true}]}}}
     """
 

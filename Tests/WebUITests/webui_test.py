@@ -291,6 +291,18 @@ def run(driver):
     wait(driver, lambda d: any(o.text == "Allowed for the session by http" for o in d.find_elements(By.CSS_SELECTOR, ".request-outcome")),
          "the session does not show the inbox's answer")
 
+    step("a question answered from the page")
+    new_session(driver, "quiz")
+    send(driver, "Pick a color")
+    question = wait(driver, lambda d: (visible(d, ".request[data-state='pending']") or [None])[0], "no question card")
+    check("Color: Which color?" in question.text, f"the question is not shown: {question.text}")
+    check([b.text for b in question.find_elements(By.CSS_SELECTOR, "button")] == ["Answer", "Deny"], "the question's buttons")
+    question.find_element(By.XPATH, ".//label[contains(normalize-space(), 'Blue')]").click()
+    button(driver, "Answer", question).click()
+    wait(driver, lambda d: question.find_element(By.CSS_SELECTOR, ".request-outcome").text.startswith("Answered by client-")
+         and question.find_element(By.CSS_SELECTOR, ".request-outcome").text.endswith("(Blue)"), "the answer is not shown on the card")
+    wait(driver, lambda d: "Blue it is." in texts(d, ".entry.assistant .text"), "the agent did not go on after the answer")
+
     step("queue and interrupt")
     hanger = new_session(driver, "hanger")
     send(driver, "Long task")
@@ -394,7 +406,7 @@ def run(driver):
     field(driver, "Token").send_keys(TOKEN, Keys.ENTER)
     wait(driver, lambda d: visible(d, ".session-item"), "signing in with the Token field did not work")
     driver.get(f"{BASE}/#/")
-    wait(driver, lambda d: len(visible(d, ".session-item")) == 3 and visible(d, ".placeholder"), "the sessions list")
+    wait(driver, lambda d: len(visible(d, ".session-item")) == 4 and visible(d, ".placeholder"), "the sessions list")
     shot(driver, "sessions-list")
     check(accessible_names_missing(driver) == [], f"controls without a name: {accessible_names_missing(driver)}")
     errors = console_errors(driver, allowed=("401 (Unauthorized)",))
