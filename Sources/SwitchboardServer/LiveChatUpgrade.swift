@@ -8,7 +8,8 @@ import SwitchboardCore
 
 /// Decides whether a request becomes a live-chat WebSocket: `GET /v1/live/{workspace}` with
 /// the token (`Authorization: Bearer …`, else the subprotocol `switchboard.bearer.<base64url
-/// of the token>`, else `?token=`), an accepted `Origin` if any, and a valid workspace name. Anything else is not upgraded (the WebSocket layer answers `400`).
+/// of the token>`, else `?token=`), an accepted `Origin` if any, and a valid workspace name.
+/// Anything else is not upgraded (the WebSocket layer answers `400`).
 ///
 /// This replaces a WebSocket route in a Hummingbird router: such a route keeps its request
 /// context in a box the context itself holds, a reference cycle that leaked about a kilobyte
