@@ -121,6 +121,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
+            // The web page's source files; they are built in through WebPageFiles.swift
+            // (Scripts/embed-web-page writes it).
+            exclude: ["WebPage/Files"],
             swiftSettings: swiftSettings
         ),
         // Shipped test support: fakes and helpers for people testing with Switchboard.

@@ -11,10 +11,11 @@ import SwitchboardAdapterAPI
 /// - `echo`: `true` to answer with the user's own text as an `assistant` message;
 /// - `agentSessionId`: the agent session id to report at the start of the turn;
 /// - `fail`: a reason; the turn ends with that error and status `error`;
-/// - `hang`: `true` to keep the turn running until it is interrupted.
+/// - `hang`: `true` to keep the turn running until it is interrupted;
+/// - `done`: an object of extra fields for the turn's `done` message (cost, token usage).
 ///
 /// A turn that neither fails nor hangs ends with `done` (`Response complete`, with the
-/// model in use as the extra field `model`) and status `idle`.
+/// model in use as the extra field `model`, and the `done` fields) and status `idle`.
 struct Script: Sendable {
     struct Step: Sendable {
         var delayMilliseconds: Int
@@ -42,6 +43,7 @@ struct Script: Sendable {
         var agentSessionId: String?
         var failure: String?
         var hang = false
+        var doneExtra: [String: JSONValue] = [:]
     }
 
     var turns: [Turn]
@@ -103,11 +105,14 @@ extension Script.Turn {
             case "agentSessionId":
                 guard let id = value.stringValue, !id.isEmpty else { throw Invalid(description: "'agentSessionId' must be a non-empty string") }
                 agentSessionId = id
+            case "done":
+                guard let fields = value.objectValue else { throw Invalid(description: "'done' must be an object of extra fields") }
+                doneExtra = fields
             case "fail":
                 guard let reason = value.stringValue else { throw Invalid(description: "'fail' must be a string") }
                 failure = reason
             default:
-                throw Invalid(description: "unknown key '\(key)' (known: messages, echo, agentSessionId, fail, hang)")
+                throw Invalid(description: "unknown key '\(key)' (known: messages, echo, agentSessionId, fail, hang, done)")
             }
         }
     }

@@ -99,7 +99,7 @@ final class ScriptedAgent: ChannelBackedAdapter {
         }
         if Task.isCancelled { return .stopped }
         if let failure = turn.failure { return .failed(failure) }
-        return .done(model: model)
+        return .done(model: model, extra: turn.doneExtra)
     }
 
     /// Plays steps, asking where they ask; false when the turn was stopped meanwhile.

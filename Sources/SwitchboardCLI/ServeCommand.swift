@@ -72,6 +72,15 @@ struct Serve: AsyncParsableCommand {
             allowedOrigins: config.server.allowedOrigins
         )
         configuration.limits = Self.connectionLimits(config.server.limits, logger: logger)
+        // For working on the page: serve its files from a directory instead of the built-in copy.
+        if let directory = ProcessInfo.processInfo.environment[WebCommand.directoryVariable], !directory.isEmpty {
+            do {
+                configuration.webPage = try WebPage(directory: directory)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            logger.notice("serving the web page from \(WebCommand.directoryVariable)")
+        }
         let manager = runtime.makeManager(allowHostWorkspace: allowHost, logger: logger)
         // Requests a previous run left waiting can no longer be answered: the audit log says so.
         do {

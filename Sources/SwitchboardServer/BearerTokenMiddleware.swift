@@ -1,13 +1,17 @@
 import Hummingbird
 
 /// Requires `Authorization: Bearer <token>` (the scheme in any case) on every route except
-/// `/health`; `?token=<token>` is accepted instead only on the live-chat path, for browsers
+/// `/health` and the web page's files (`GET`/`HEAD` of `/` and `/ui/…`, which hold no
+/// secret); `?token=<token>` is accepted instead only on the live-chat path, for browsers
 /// opening a WebSocket, and only when there is no `Authorization` header.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/health" { return try await next(request, context) }
+        if request.method == .get || request.method == .head, WebPage.isPagePath(request.uri.path) {
+            return try await next(request, context)
+        }
         let presented: String?
         if let header = request.headers[.authorization] {
             presented = Self.bearerToken(in: header)

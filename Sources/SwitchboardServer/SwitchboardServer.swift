@@ -28,6 +28,8 @@ public struct SwitchboardServer: Sendable {
         public var allowedOrigins: [String]
         /// Connection limits and timeouts (`server.maxConnections` …); see ``ConnectionLimits``.
         public var limits = ConnectionLimits()
+        /// The web page served at `/` (built into the binary unless replaced).
+        public var webPage = WebPage.builtIn
 
         public init(host: String = "127.0.0.1", port: Int = 7391, token: String, defaultAgentType: String = "claude",
                     maxMessageBytes: Int = 1 << 20, allowedOrigins: [String] = []) {
@@ -77,6 +79,7 @@ public struct SwitchboardServer: Sendable {
         router.middlewares.add(OriginMiddleware(policy: origins))
         router.middlewares.add(BearerTokenMiddleware(token: configuration.token))
         api.addRoutes(to: router)
+        configuration.webPage.addRoutes(to: router)
         // A request to the live-chat path that was not upgraded — a foreign origin, a bad
         // workspace name, no Upgrade header — lands here and gets a proper JSON answer.
         router.get("/v1/live/{workspace}") { _, context -> Response in
