@@ -71,7 +71,7 @@ func runHistoryBenchmarks(quick: Bool) async throws {
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
         let adapter = try flood.last
         let counter = FanOutCounter(clients: 1, target: messages + 1)
-        _ = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: 0) }))
+        _ = await manager.connect(id, client: counter.client(0))
         let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
         let start = ContinuousClock.now
         for _ in 0..<messages { adapter.channel.emit(message) }
@@ -101,7 +101,7 @@ func runHistoryBenchmarks(quick: Bool) async throws {
             _ = try await manager.find("restored")
             let restored = ContinuousClock.now
             let counter = FanOutCounter(clients: 1, target: 1_001)
-            _ = await manager.connect("restored", client: SessionClient(send: { _ in counter.received(by: 0) }), resumeFrom: logged - 1_001)
+            _ = await manager.connect("restored", client: counter.client(0), resumeFrom: logged - 1_001)
             for await _ in counter.finished {}
             restores.append(seconds(restored - start) * 1e9)
             replays.append(seconds(ContinuousClock.now - restored) * 1e9)

@@ -81,25 +81,39 @@ actor NullStore: SessionStore {
     func clientMessage(_ sessionId: String, _ clientMessageId: String) async throws -> ClientMessageRecord? { nil }
 }
 
-/// Counts frames per client and signals when every client has `target`.
+/// Counts frames per client and signals when every client has `target`. Each client's count
+/// is its own (touched only by that client's delivery, one call at a time), so the clients do
+/// not contend on a lock the plain loop does not have; the work per frame is the plain
+/// loop's ``PlainClient/receive(_:)``.
 final class FanOutCounter: Sendable {
-    private let counts: Mutex<[Int]>
+    private let slots: [PlainClient]
+    private let complete = Atomic<Int>(0)
     private let done: AsyncStream<Void>.Continuation
     let finished: AsyncStream<Void>
     private let target: Int
 
     init(clients: Int, target: Int) {
-        counts = Mutex(Array(repeating: 0, count: clients))
+        slots = (0..<clients).map { _ in PlainClient() }
         self.target = target
         (finished, done) = AsyncStream.makeStream(of: Void.self)
     }
 
-    func received(by client: Int) {
-        let complete = counts.withLock { c -> Bool in
-            c[client] += 1
-            return c[client] == target && c.allSatisfy { $0 >= target }
+    func received(by client: Int, _ frame: SessionFrame) {
+        let slot = slots[client]
+        slot.receive(frame.wireText)
+        guard slot.received == target else { return }
+        if complete.add(1, ordering: .acquiringAndReleasing).newValue == slots.count {
+            done.yield()
+            done.finish()
         }
-        if complete { done.yield(); done.finish() }
+    }
+
+    /// Client `index`, taking frames one by one or in batches as the manager gives them.
+    func client(_ index: Int) -> SessionClient {
+        SessionClient(
+            send: { [self] frame in received(by: index, frame) },
+            sendBatch: { [self] frames in for frame in frames { received(by: index, frame) } }
+        )
     }
 }
 
@@ -160,7 +174,7 @@ func runFanOutBenchmarks(quick: Bool) async throws {
         // Each client receives its Connected notice plus every message.
         let counter = FanOutCounter(clients: clients, target: messages + 1)
         for c in 0..<clients {
-            _ = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: c) }))
+            _ = await manager.connect(id, client: counter.client(c))
         }
         let start = ContinuousClock.now
         for _ in 0..<messages { adapter.channel.emit(message) }
@@ -185,7 +199,7 @@ func runReplayBenchmarks(quick: Bool) async throws {
     let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
     // Fill the ring: 1000 messages, seen through by one client before it leaves.
     let filler = FanOutCounter(clients: 1, target: 1_001)
-    let fillerId = await manager.connect(id, client: SessionClient(send: { _ in filler.received(by: 0) }))
+    let fillerId = await manager.connect(id, client: filler.client(0))
     for _ in 0..<1_000 { adapter.channel.emit(message) }
     for await _ in filler.finished {}
     if let fillerId { await manager.disconnect(id, clientId: fillerId) }
@@ -196,7 +210,7 @@ func runReplayBenchmarks(quick: Bool) async throws {
     let start = ContinuousClock.now
     for _ in 0..<replays {
         let counter = FanOutCounter(clients: 1, target: 1_001)
-        guard let client = await manager.connect(id, client: SessionClient(send: { _ in counter.received(by: 0) })) else {
+        guard let client = await manager.connect(id, client: counter.client(0)) else {
             throw BenchmarkError("connect failed")
         }
         for await _ in counter.finished {}

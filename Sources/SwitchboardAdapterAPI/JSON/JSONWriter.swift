@@ -29,7 +29,23 @@ package struct JSONWriter: Sendable {
 
     /// Appends an integer.
     package mutating func appendInt<T: BinaryInteger>(_ value: T) {
-        bytes.append(contentsOf: String(value).utf8)
+        // Sequence numbers and counts are Ints: their digits go straight into the buffer.
+        guard let int = Int(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        if int < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = int.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
     }
 
     /// Appends `value` as a quoted, escaped JSON string.

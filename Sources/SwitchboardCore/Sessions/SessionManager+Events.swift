@@ -130,12 +130,12 @@ extension SessionManager {
             let ready = Array(session.uncommitted.prefix(count))
             session.uncommitted.removeFirst(count)
             for frame in ready { session.buffer.keep(frame) }
-            fanOut(ready, in: session)
+            fanOut(ready[...], in: session)
             if let error, !session.logFailing {
                 session.logFailing = true
                 logger.error("event log write failed", metadata: ["session": "\(sessionId)", "error": "\(Self.describe(error))"])
                 // Not a logged frame: it would fail the same way.
-                fanOut([SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "The session's history could not be written: \(Self.describe(error)) Frames are delivered but not kept."))], in: session)
+                fanOut([SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "The session's history could not be written: \(Self.describe(error)) Frames are delivered but not kept."))][...], in: session)
             } else if error == nil {
                 session.logFailing = false
             }
@@ -144,7 +144,7 @@ extension SessionManager {
 
     /// Queues `frames` for every client of the session, each client's in one step; one that
     /// is too far behind is cut off.
-    private func fanOut(_ frames: [SessionFrame], in session: Session) {
+    private func fanOut(_ frames: ArraySlice<SessionFrame>, in session: Session) {
         guard !frames.isEmpty else { return }
         var behind: [ClientEntry] = []
         for entry in session.clients where !entry.outbox.enqueue(frames) {

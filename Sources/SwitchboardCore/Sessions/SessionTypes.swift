@@ -38,14 +38,14 @@ public struct SessionClient: Sendable {
     /// Delivers several frames, in order, when given: the live frames come this way, as many
     /// as have gathered since the last call (a client that writes to a socket can write them
     /// all and flush once). Without it each goes through ``send``. A throw disconnects the client.
-    public var sendBatch: (@Sendable ([SessionFrame]) async throws -> Void)?
+    public var sendBatch: (@Sendable (ArraySlice<SessionFrame>) async throws -> Void)?
     /// Called once when the client is disconnected — by ``SessionManager/disconnect(_:clientId:reason:)``,
     /// because the session was disposed, or because the client fell too far behind — with the reason.
     public var onDisconnect: @Sendable (DisconnectReason) -> Void
 
     public init(
         send: @escaping @Sendable (SessionFrame) async throws -> Void,
-        sendBatch: (@Sendable ([SessionFrame]) async throws -> Void)? = nil,
+        sendBatch: (@Sendable (ArraySlice<SessionFrame>) async throws -> Void)? = nil,
         onDisconnect: @escaping @Sendable (DisconnectReason) -> Void = { _ in }
     ) {
         self.send = send

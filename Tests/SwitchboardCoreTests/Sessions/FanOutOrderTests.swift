@@ -19,7 +19,7 @@ private final class SequenceCheck: Sendable {
 
     init(expected: Int) { self.expected = expected }
 
-    func receive(_ frames: [SessionFrame]) {
+    func receive(_ frames: some Collection<SessionFrame>) {
         let complete = state.withLock { s -> Bool in
             for frame in frames {
                 guard let seq = frame.seq, case .message(let message) = frame.content else { continue }
@@ -41,7 +41,7 @@ private final class SequenceCheck: Sendable {
     }
 
     var client: SessionClient {
-        SessionClient(send: { [self] frame in receive([frame]) }, sendBatch: { [self] frames in receive(frames) })
+        SessionClient(send: { [self] frame in receive(CollectionOfOne(frame)) }, sendBatch: { [self] frames in receive(frames) })
     }
 }
 
