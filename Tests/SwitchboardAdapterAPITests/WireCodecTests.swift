@@ -3,6 +3,18 @@ import Testing
 
 @Suite("Wire codec")
 struct WireCodecTests {
+    @Test("Integers are written as their decimal text, the extremes and wider types too")
+    func integers() {
+        for value in [0, 7, 10, -1, -10, 1_234_567_890, Int.max, Int.min] {
+            var writer = JSONWriter()
+            writer.appendInt(value)
+            #expect(writer.string == String(value))
+        }
+        var wide = JSONWriter()
+        wide.appendInt(UInt64.max)
+        #expect(wide.string == "18446744073709551615")
+    }
+
     @Test("A chat message with every field survives a round trip")
     func chatMessageRoundTrip() throws {
         let message = ChatMessage(
