@@ -8,7 +8,7 @@ import SwitchboardTesting
 /// A plugin that crashes, hangs or breaks the ABI costs its own sessions, never the daemon:
 /// every fault of the crashy C plugin against a real daemon, while a scripted session
 /// streams beside it and `/health` is polled.
-@Suite("Crash-contained plugins", .serialized)
+@Suite("Crash-contained plugins", .serialized, .childProcessGate)
 struct IsolationFaultTests {
     static func agents(crashy: String, isolation: String, marker: String) -> String {
         """
@@ -100,6 +100,9 @@ struct IsolationFaultTests {
             let session = try await daemon.startSession("crashy")
             try await daemon.say(session, command)
             try await daemon.waitForError(session) { $0.contains(expected) }
+            // The flood's threads use the adapter until the turn ends: stopping the daemon
+            // before would free it under them (a fault no inline plugin can be saved from).
+            if command == "flood" { try await daemon.waitForReply(session, "flooded", within: .seconds(60)) }
         }
         let late = try await daemon.startSession("crashy")
         try await daemon.say(late, "late")

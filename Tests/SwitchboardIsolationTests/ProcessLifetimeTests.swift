@@ -9,7 +9,7 @@ import SwitchboardTesting
 
 /// Processes never outlive the daemon: not its agents, not its plugin helpers — even when it
 /// is killed with SIGKILL; and a new daemon reaps what a dead one left.
-@Suite("Processes die with the daemon", .serialized)
+@Suite("Processes die with the daemon", .serialized, .childProcessGate)
 struct ProcessLifetimeTests {
     /// A fake `opencode` on PATH that runs the built fake server.
     static func fakeOpenCode(in dir: TemporaryDirectory) throws -> JSONValue {

@@ -82,30 +82,42 @@ static int32_t crashy_start(switchboard_adapter *a, uint64_t request, const char
 }
 
 /* ---- flood ---- */
+/* Each event carries a 16 KiB field the host skips but must read: its callback lasts long
+ * enough that eight threads released by one barrier are inside it together, also on a busy
+ * machine (a small event is read so fast that the calls rarely overlap). */
+#define FLOOD_PAD 16384
 struct flood {
     struct switchboard_adapter *adapter;
     pthread_barrier_t *barrier;
+    const char *event;
 };
 
 static void *flood_thread(void *arg) {
     struct flood *f = arg;
     for (int round = 0; round < 200; round++) {
         pthread_barrier_wait(f->barrier);
-        emit(f->adapter->callback, f->adapter->context,
-             "{\"event\":\"message\",\"message\":{\"type\":\"assistant\",\"content\":\"x\",\"timestamp\":\"2026-01-01T00:00:00.000Z\"}}");
+        emit(f->adapter->callback, f->adapter->context, f->event);
     }
     return NULL;
 }
 
 static void *flood_all(void *arg) {
     struct switchboard_adapter *a = arg;
+    static const char head[] = "{\"event\":\"message\",\"pad\":\"";
+    static const char tail[] = "\",\"message\":{\"type\":\"assistant\",\"content\":\"x\",\"timestamp\":\"2026-01-01T00:00:00.000Z\"}}";
+    char *event = malloc(sizeof head + FLOOD_PAD + sizeof tail);
+    if (event == NULL) { end_turn(a, "flooded"); return NULL; }
+    memcpy(event, head, sizeof head - 1);
+    memset(event + sizeof head - 1, 'p', FLOOD_PAD);
+    memcpy(event + sizeof head - 1 + FLOOD_PAD, tail, sizeof tail);
     pthread_barrier_t barrier;
     pthread_barrier_init(&barrier, NULL, 8);
     pthread_t threads[8];
-    struct flood f = { a, &barrier };
+    struct flood f = { a, &barrier, event };
     for (int i = 0; i < 8; i++) pthread_create(&threads[i], NULL, flood_thread, &f);
     for (int i = 0; i < 8; i++) pthread_join(threads[i], NULL);
     pthread_barrier_destroy(&barrier);
+    free(event);
     end_turn(a, "flooded");
     return NULL;
 }
