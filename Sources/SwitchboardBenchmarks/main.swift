@@ -1,6 +1,6 @@
 // Benchmarks for the plugin boundary. Run in release:
 //
-//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--isolation-only] [--history-only]
+//     swift run -c release switchboard-benchmarks [--plugin-dir DIR] [--quick] [--claude] [--codex | --codex-only] [--isolation-only] [--history-only] [--postgres]
 //     swift run -c release switchboard-benchmarks --connections 20000   (only the connection churn)
 //
 // Prints figures and ratios against baselines measured in the same process; asserts nothing.
@@ -54,6 +54,11 @@ if arguments.contains("--isolation-only") {
 // `--history-only`: just the event log's section.
 if arguments.contains("--history-only") {
     try await runHistoryBenchmarks(quick: quick)
+    exit(0)
+}
+// `--postgres`: just the session store on a private PostgreSQL cluster.
+if arguments.contains("--postgres") {
+    try await runPostgresStoreBenchmarks(quick: quick)
     exit(0)
 }
 // `--codex-only`: just the Codex adapter's section (it needs the real CLI).
