@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         // The embedded SQLite session store (GRDB); the core itself needs no SQLite.
         .library(name: "SwitchboardSQLite", targets: ["SwitchboardSQLite"]),
+        // The PostgreSQL session store (postgres-nio), for several daemons on one database.
+        .library(name: "SwitchboardPostgres", targets: ["SwitchboardPostgres"]),
         .library(name: "SwitchboardServer", targets: ["SwitchboardServer"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         // Every agent backend is its own dynamic library, loaded with dlopen.
@@ -57,6 +59,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         // Property-based tests of the frame and route handling.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // The PostgreSQL store's client and connection pool.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The C boundary: the one header the host and every plugin include.
@@ -103,6 +107,19 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL session store.
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardAdapterAPI",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,6 +173,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardProcess",
                 "SwitchboardSQLite",
+                "SwitchboardPostgres",
                 "SwitchboardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -181,7 +199,7 @@ let package = Package(
         .executableTarget(
             name: "SwitchboardBenchmarks",
             dependencies: [
-                "SwitchboardCore", "SwitchboardSQLite", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
+                "SwitchboardCore", "SwitchboardSQLite", "SwitchboardPostgres", "SwitchboardPluginSDK", "CSwitchboardABI", "CBenchmarkSupport", "SwitchboardServer",
                 "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardProcess",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -282,7 +300,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
+            dependencies: ["SwitchboardCore", "SwitchboardSQLite", "SwitchboardPostgres", "SwitchboardTesting", "SwitchboardAdapterAPI", "CSwitchboardABI"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -359,6 +377,8 @@ let package = Package(
             name: "SwitchboardCLITests",
             dependencies: [
                 "SwitchboardPluginSDK", "SwitchboardTesting", "SwitchboardAgentTesting", "SwitchboardCore", "SwitchboardAdapterAPI",
+                // `store migrate`: an SQLite store is filled and the PostgreSQL copy checked.
+                "SwitchboardSQLite", "SwitchboardPostgres",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -2,7 +2,9 @@
 
 import Foundation
 import SwitchboardCore
+import SwitchboardPostgres
 import SwitchboardSQLite
+import SwitchboardTesting
 
 /// What the original system paid per link at 10k sessions (it rewrote a JSON file).
 private let originalLinkAt10k = 19_000_000.0  // ns
@@ -98,6 +100,73 @@ private func measure(size: Int, sync: Bool, operations: Int, perWorkspace: Int) 
     let open = benchNanoseconds(ContinuousClock.now - openStart)
     let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     return StoreBenchRow(fill: fill, create: create, get: get, link: link, find: find, list: list, open: open, fileBytes: fileBytes)
+}
+
+/// The same operations on the PostgreSQL store (`--postgres`): a private cluster on loopback
+/// (initdb in a temporary directory, fsync on, as a server would run), filled to 10k and
+/// 100k sessions (quick: 10k). Without PostgreSQL installed it prints a note and returns.
+func runPostgresStoreBenchmarks(quick: Bool) async throws {
+    let sizes = quick ? [10_000] : [10_000, 100_000]
+    let operations = 200
+    let perWorkspace = 50
+    print("")
+    guard PostgresCluster.isAvailable else {
+        print("Session store on PostgreSQL: skipped (no initdb/pg_ctl found; install Debian's postgresql).")
+        return
+    }
+    let cluster = try await PostgresCluster.start(fsync: true)
+    defer { cluster.shutDown() }
+    print("Session store: PostgreSQL on loopback (a private cluster, fsync on, synchronous_commit on), a pool of 4 connections.")
+    print("   Median of \(operations) operations, each timed alone, after filling the store to the size;")
+    print("   sessions are spread over workspaces of \(perWorkspace), so list-one-workspace returns \(perWorkspace) records.")
+    print("   sessions   fill          create      get         link        find-by-agent   list-one-workspace")
+    for size in sizes {
+        let url = try DatabaseURL(parsing: try await cluster.createDatabase())
+        let store = try await PostgresSessionStore.open(url, options: .init(poolSize: 4))
+        let base: Int64 = 1_736_000_000_000
+        let records = (0..<size).map { i in
+            SessionRecord(
+                id: "session-\(i)", workspaceName: "ws-\(i / perWorkspace)", agentType: i % 3 == 0 ? "codex" : "claude",
+                agentSessionId: "agent-\(i)", projectPath: "/home/workspace/project-\(i % 17)",
+                createdAt: base + Int64(i) * 1_000, lastActivity: base + Int64(i) * 1_000
+            )
+        }
+        let fillStart = ContinuousClock.now
+        for start in stride(from: 0, to: size, by: 5_000) {
+            _ = try await store.insertAll(Array(records[start..<min(start + 5_000, size)]))
+        }
+        let fill = benchNanoseconds(ContinuousClock.now - fillStart)
+        var generator = BenchRandom(seed: UInt64(size))
+        let picks = (0..<operations + 2).map { _ in Int(generator.next() % UInt64(size)) }
+        let now = base + Int64(size) * 1_000
+        let create = try await benchMedian(operations) { j in
+            try await store.create(SessionRecord(id: "bench-new-\(j)", workspaceName: "ws-bench", agentType: "claude",
+                                                 createdAt: now + Int64(j), lastActivity: now + Int64(j)))
+        }
+        let get = try await benchMedian(operations) { j in
+            guard try await store.get("session-\(picks[j])") != nil else {
+                throw BenchFailure(message: "get(session-\(picks[j])) found nothing")
+            }
+        }
+        let find = try await benchMedian(operations) { j in
+            guard try await store.find(agentSessionId: "agent-\(picks[j])")?.id == "session-\(picks[j])" else {
+                throw BenchFailure(message: "find(agentSessionId: agent-\(picks[j])) did not find session-\(picks[j])")
+            }
+        }
+        let list = try await benchMedian(operations) { j in
+            let workspace = "ws-\(picks[j] / perWorkspace)"
+            guard try await store.list(workspace: workspace).count == min(perWorkspace, size) else {
+                throw BenchFailure(message: "list(workspace: \(workspace)) did not return the workspace's sessions")
+            }
+        }
+        let link = try await benchMedian(operations) { j in
+            try await store.linkAgentSession("session-\(picks[j])", agentSessionId: "agent-relinked-\(j)", at: now + Int64(j))
+        }
+        await store.close()
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        print("   \(pad(benchGrouped(size), 11))\(pad(benchFormat(fill), 14))\(pad(benchFormat(create), 12))\(pad(benchFormat(get), 12))\(pad(benchFormat(link), 12))\(pad(benchFormat(find), 16))\(benchFormat(list))")
+    }
+    try await cluster.stopServer()
 }
 
 /// A benchmark that found the store answering wrongly.

@@ -59,6 +59,7 @@ let benchmarkParts: [(name: String, summary: String, inFullRun: Bool)] = [
     ("history", "8. the event log: appends, a logged turn, resume, history pages", true),
     ("claude", "9. the Claude adapter with the real claude CLI (not in a full run)", false),
     ("codex", "10. the Codex adapter with the real codex CLI (not in a full run)", false),
+    ("postgres", "6b. the session store on a private PostgreSQL cluster (not in a full run)", false),
     ("connections", "11. memory over N WebSocket connect/close cycles (--connections N; not in a full run)", false),
 ]
 
@@ -94,6 +95,7 @@ let selectedParts: Set<String> = {
     if arguments.contains("--isolation-only") { parts.insert("isolation") }
     if arguments.contains("--history-only") { parts.insert("history") }
     if arguments.contains("--codex-only") { parts.insert("codex") }
+    if arguments.contains("--postgres") { parts.insert("postgres") }
     if arguments.contains("--connections") { parts.insert("connections") }
     if !parts.isEmpty { return parts }
     parts = Set(benchmarkParts.filter(\.inFullRun).map(\.name))
@@ -305,6 +307,7 @@ if runs("isolation") { try await runIsolationBenchmarks(quick: quick, pluginDire
 // MARK: - 6. The session store
 
 if runs("store") { try await runStoreBenchmarks(quick: quick) }
+if runs("postgres") { try await runPostgresStoreBenchmarks(quick: quick) }
 
 // MARK: - 7. The daemon
 

@@ -36,11 +36,19 @@ struct Chat: AsyncParsableCommand {
             if outcome != .idle { throw ExitCode(1) }
             return
         }
-        let runtime = try Runtime(config: config)
         let logger = Logger(label: "switchboard.chat") { _ in SwiftLogNoOpLogHandler() }
+        let runtime = try await Runtime.open(config: config, logger: logger)
         let manager = runtime.makeManager(allowHostWorkspace: config.allowHostWorkspace ?? true, logger: logger)
-        let outcome = try await converse(manager: manager)
+        let outcome: SessionStatus
+        do {
+            outcome = try await converse(manager: manager)
+        } catch {
+            await manager.disposeAll()
+            await runtime.close()
+            throw error
+        }
         await manager.disposeAll()
+        await runtime.close()
         if outcome != .idle { throw ExitCode(1) }
     }
 

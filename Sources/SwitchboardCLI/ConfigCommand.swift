@@ -21,7 +21,9 @@ struct Config: ParsableCommand {
             do {
                 let config = try SwitchboardConfig.load(path: file, bundledPluginDirectory: FilePaths.executableDirectory())
                 let types = config.agents.keys.sorted()
-                print("Config '\(file)' is valid (\(types.count) agent \(types.count == 1 ? "entry" : "entries")\(types.isEmpty ? "" : ": " + types.joined(separator: ", "))).")
+                // The database is named without its password; it is not contacted.
+                let store = config.store.url.map { "; store: \($0), pool of \(config.store.poolSize)" } ?? ""
+                print("Config '\(file)' is valid (\(types.count) agent \(types.count == 1 ? "entry" : "entries")\(types.isEmpty ? "" : ": " + types.joined(separator: ", "))\(store)).")
             } catch {
                 throw CLIError(error.description)
             }

@@ -1,21 +1,30 @@
 import Logging
 import SwitchboardCore
+import SwitchboardPostgres
 import SwitchboardSQLite
 
 /// The pieces every command that runs sessions needs, built from the configuration.
 struct Runtime {
     let config: SwitchboardConfig
     let catalog: PluginCatalog
-    let store: SQLiteSessionStore
+    let store: any SessionStore
+    /// The PostgreSQL store, when the config names one: it is closed with ``close()``.
+    private let postgres: PostgresSessionStore?
 
-    init(config: SwitchboardConfig) throws {
-        self.config = config
-        catalog = PluginCatalog.load(config)
-        do {
-            store = try SQLiteSessionStore.open(stateDirectory: config.stateDirectory)
-        } catch {
-            throw CLIError(error.message)
+    /// Loads the plugins and opens the configured store.
+    static func open(config: SwitchboardConfig, logger: Logger = Logger(label: "switchboard.store") { _ in SwiftLogNoOpLogHandler() }) async throws -> Runtime {
+        let catalog = PluginCatalog.load(config)
+        switch try await ConfiguredStore.open(config, logger: logger) {
+        case .sqlite(let store):
+            return Runtime(config: config, catalog: catalog, store: store, postgres: nil)
+        case .postgres(let store):
+            return Runtime(config: config, catalog: catalog, store: store, postgres: store)
         }
+    }
+
+    /// Closes the store's connections (nothing to do for SQLite).
+    func close() async {
+        await postgres?.close()
     }
 
     /// A session manager over this runtime's registry and store.
@@ -26,5 +35,37 @@ struct Runtime {
         // directory gets an error naming the first.
         configuration.lockDirectory = FilePaths.join(config.stateDirectory, "locks")
         return SessionManager(registry: catalog.registry, store: store, configuration: configuration, logger: logger)
+    }
+}
+
+/// The store the config names, opened.
+enum ConfiguredStore {
+    case sqlite(SQLiteSessionStore)
+    case postgres(PostgresSessionStore)
+
+    /// Opens the SQLite store in the state directory, or connects to PostgreSQL (within its
+    /// connect timeout). Errors name the file, or the server's `host:port`, never a password.
+    static func open(_ config: SwitchboardConfig, logger: Logger) async throws -> ConfiguredStore {
+        switch config.store.kind {
+        case .sqlite:
+            do {
+                return .sqlite(try SQLiteSessionStore.open(stateDirectory: config.stateDirectory))
+            } catch {
+                throw CLIError(error.message)
+            }
+        case .postgres:
+            guard let url = config.store.url else {
+                throw CLIError("store.url: a PostgreSQL store needs a URL (in the config or $\(StoreSettings.databaseURLVariable)).")
+            }
+            do {
+                // The pool reports every failed connection attempt at `info`; the health
+                // watch already says when the database is lost and back.
+                var poolLogger = logger
+                poolLogger.logLevel = max(logger.logLevel, .warning)
+                return .postgres(try await PostgresSessionStore.open(url, options: .init(poolSize: config.store.poolSize), logger: poolLogger))
+            } catch let error as SessionStoreError {
+                throw CLIError(error.message)
+            }
+        }
     }
 }

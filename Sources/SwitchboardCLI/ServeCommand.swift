@@ -50,7 +50,8 @@ struct Serve: AsyncParsableCommand {
         if !ProcessRecords.enable(directory: records) {
             logger.warning("process groups are not recorded: '\(records)' is not a usable directory")
         }
-        let runtime = try Runtime(config: config)
+        let runtime = try await Runtime.open(config: config, logger: logger)
+        logger.notice("session store: \(Self.storeDescription(config))")
         for entry in runtime.catalog.entries where entry.isFailure {
             logger.warning("plugin not loaded", metadata: ["plugin": "\(entry.path)", "reason": "\(entry.statusText)"])
         }
@@ -97,9 +98,23 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         let agents = runtime.catalog.registry.agentTypes.joined(separator: ", ")
-        try await server.run { host, port in
-            print("switchboard listening on http://\(host):\(port) (agents: \(agents.isEmpty ? "none" : agents); @host \(allowHost ? "allowed" : "refused"))")
-            fflush(nil)
+        do {
+            try await server.run { host, port in
+                print("switchboard listening on http://\(host):\(port) (agents: \(agents.isEmpty ? "none" : agents); @host \(allowHost ? "allowed" : "refused"))")
+                fflush(nil)
+            }
+        } catch {
+            await runtime.close()
+            throw error
+        }
+        await runtime.close()
+    }
+
+    /// The store in use, for the log: the SQLite file, or the PostgreSQL URL without its password.
+    static func storeDescription(_ config: SwitchboardConfig) -> String {
+        switch config.store.kind {
+        case .sqlite: "sqlite (\(FilePaths.join(config.stateDirectory, "sessions.sqlite")))"
+        case .postgres: "postgres (\(config.store.url.map(String.init(describing:)) ?? "no URL"), pool of \(config.store.poolSize))"
         }
     }
 }

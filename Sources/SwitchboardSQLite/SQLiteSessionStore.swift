@@ -78,6 +78,9 @@ public final class SQLiteSessionStore: SessionStore {
 
     // MARK: - SessionStore
 
+    /// `sqlite`.
+    public var storeKind: String { "sqlite" }
+
     /// Adds a new record; fails with ``SessionStoreError/Code/duplicateID`` when the id exists.
     public func create(_ record: SessionRecord) async throws {
         let inserted = try await write("create session '\(record.id)'") { db in

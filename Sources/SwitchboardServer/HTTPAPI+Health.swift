@@ -3,8 +3,9 @@ import SwitchboardAdapterAPI
 import SwitchboardCore
 
 extension HTTPAPI {
-    /// `GET` and `HEAD /health`: `200` `{"status":"ok"}`, or `503`
-    /// `{"reason":"…","status":"unavailable"}` while the session store cannot keep writes.
+    /// `GET` and `HEAD /health`: `200` `{"status":"ok","store":"<kind>"}`, or `503`
+    /// `{"reason":"…","status":"unavailable","store":"<kind>"}` while the session store cannot
+    /// keep writes (its file removed or replaced, its database unreachable).
     func addHealthRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.get("/health") { _, _ in
             let (status, body) = await healthAnswer()
@@ -18,7 +19,10 @@ extension HTTPAPI {
     }
 
     private func healthAnswer() async -> (HTTPResponse.Status, JSONValue) {
-        guard let problem = await storeHealth.check().problem else { return (.ok, Self.health) }
-        return (.serviceUnavailable, .object(["status": .string("unavailable"), "reason": .string(problem)]))
+        let kind = JSONValue.string(storeHealth.store.storeKind)
+        guard let problem = await storeHealth.check().problem else {
+            return (.ok, .object(["status": .string("ok"), "store": kind]))
+        }
+        return (.serviceUnavailable, .object(["status": .string("unavailable"), "store": kind, "reason": .string(problem)]))
     }
 }

@@ -44,8 +44,6 @@ struct HTTPAPI: Sendable {
         }
     }
 
-    static let health: JSONValue = .object(["status": .string("ok")])
-
     /// The `{id}` of a route, as written (not percent-decoded), as our session id: an
     /// agent's session id is mapped to ours (live first, then stored) without starting anything.
     func resolve(_ context: some RequestContext) async throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardPostgres
 import SwitchboardSQLite
 import SwitchboardTesting
 
@@ -7,10 +8,13 @@ import SwitchboardTesting
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case inMemory
     case sqlite
+    /// A new database on the test process's private PostgreSQL cluster.
+    case postgres
 
     var description: String { rawValue }
 
-    /// Runs `body` with a fresh, empty store of this kind (in a temporary directory for SQLite).
+    /// Runs `body` with a fresh, empty store of this kind (in a temporary directory for SQLite,
+    /// in a new database for PostgreSQL).
     func withStore(_ body: (any SessionStore) async throws -> Void) async throws {
         switch self {
         case .inMemory:
@@ -19,7 +23,26 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
             let dir = try TemporaryDirectory(prefix: "switchboard-store")
             defer { dir.remove() }
             try await body(SQLiteSessionStore(path: dir.path + "/sessions.sqlite"))
+        case .postgres:
+            let store = try await PostgresTestDatabase.open()
+            do {
+                try await body(store)
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
         }
+    }
+}
+
+/// New databases on the shared private cluster.
+enum PostgresTestDatabase {
+    /// A store on a new, empty database.
+    static func open(poolSize: Int = 4) async throws -> PostgresSessionStore {
+        let cluster = try await PostgresCluster.shared()
+        let url = try DatabaseURL(parsing: try await cluster.createDatabase())
+        return try await PostgresSessionStore.open(url, options: .init(poolSize: poolSize))
     }
 }
 

@@ -29,7 +29,7 @@ struct InputLimitsTests {
 
     static func expectHealthy(_ daemon: LiveDaemon) async throws {
         let health = try await daemon.http(.GET, "/health", token: .some(nil))
-        #expect(health.status == 200 && health.body == .object(["status": .string("ok")]))
+        #expect(health.status == 200 && health.body == .object(["status": .string("ok"), "store": .string("sqlite")]))
     }
 
     @Test("`since` and `resumeFromId` with 0, -1, Int64.max, Int64.min, a huge number, a fraction and a string get the documented answers")

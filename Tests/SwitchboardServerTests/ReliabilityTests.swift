@@ -105,7 +105,7 @@ struct ReliabilityTests {
         let health = try await daemon.http(.GET, "/health", token: .some(nil))
         let reason = "Session store '\(file)' was removed while it was open, so what is written to it would be lost; writes are refused until the store is opened again (restart the daemon)."
         #expect(health.status == 503)
-        #expect(health.body == .object(["status": .string("unavailable"), "reason": .string(reason)]))
+        #expect(health.body == .object(["status": .string("unavailable"), "store": .string("sqlite"), "reason": .string(reason)]))
         try await daemon.process.errorLines.wait(within: .seconds(15)) { $0.contains { $0.contains("error switchboard: [SwitchboardServer] session store unusable") } }
 
         let refused = try await daemon.http(.POST, "/v1/sessions", body: #"{"workspace":"w","sessionId":"lost-1"}"#)

@@ -4,7 +4,7 @@ extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
         "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "history", "maxLiveSessions",
-        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "queueLimit", "server", "sessionIdleMinutes", "stateDirectory",
+        "messageBufferBytes", "messageBufferSize", "pluginDirectories", "queueLimit", "server", "sessionIdleMinutes", "stateDirectory", "store",
     ]
 
     /// The keys of an `agents.<type>` object.
@@ -45,11 +45,14 @@ extension SwitchboardConfig {
     }
 
     /// Validates config text. Relative paths resolve against `baseDirectory`.
+    /// - Parameter environmentURL: what `$SWITCHBOARD_DATABASE_URL` holds (this process's, by
+    ///   default); it supplies or overrides `store.url` of a PostgreSQL store.
     public static func parse(
         _ text: String,
         path: String? = nil,
         baseDirectory: String,
-        bundledPluginDirectory: String
+        bundledPluginDirectory: String,
+        environmentURL: String? = StoreSettings.environmentURL()
     ) throws(ConfigError) -> SwitchboardConfig {
         let root: JSONValue
         do {
@@ -176,6 +179,7 @@ extension SwitchboardConfig {
         }
         parseLimits(object, into: &config, issue: issue)
         parseHistory(object, into: &config, issue: issue)
+        parseStore(object, environmentURL: environmentURL, into: &config, issue: issue)
         if let value = object["agents"] {
             if let agents = value.objectValue {
                 for type in agents.keys.sorted() {

@@ -68,6 +68,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var maxLiveSessions: Int = SwitchboardConfig.defaultMaxLiveSessions
     /// How much of each session's event log is kept (`history`).
     public var history = HistoryRetention()
+    /// Where sessions are stored (`store`): SQLite unless the config names PostgreSQL.
+    public var store = StoreSettings()
     /// How many messages may wait in one session's queue (`queueLimit`).
     public var queueLimit: Int = 100
     /// Containers are named `<prefix><workspace>`.

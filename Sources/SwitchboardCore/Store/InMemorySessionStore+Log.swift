@@ -68,8 +68,16 @@ extension InMemorySessionStore {
         queue.filter { sessionId == nil || $0.sessionId == sessionId }
     }
 
+    /// Records or updates the record; an update keeps a `seq` or queue id it does not give
+    /// (as the SQLite store does).
     public func recordClientMessage(_ record: ClientMessageRecord) {
-        clientMessages["\(record.sessionId)\u{0}\(record.clientMessageId)"] = record
+        let key = "\(record.sessionId)\u{0}\(record.clientMessageId)"
+        var merged = record
+        if let existing = clientMessages[key] {
+            merged.seq = record.seq ?? existing.seq
+            merged.queueId = record.queueId ?? existing.queueId
+        }
+        clientMessages[key] = merged
     }
 
     public func clientMessage(_ sessionId: String, _ clientMessageId: String) -> ClientMessageRecord? {

@@ -9,6 +9,9 @@ public actor InMemorySessionStore: SessionStore {
     var queue: [QueuedMessage] = []
     var clientMessages: [String: ClientMessageRecord] = [:]
 
+    /// `memory`.
+    public nonisolated var storeKind: String { "memory" }
+
     /// A store holding `records` (later ones replace earlier ones with the same id).
     public init(_ records: [SessionRecord] = []) {
         for record in records { self.records[record.id] = record }

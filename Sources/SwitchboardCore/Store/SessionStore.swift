@@ -111,6 +111,10 @@ public protocol SessionStore: Sendable {
     /// The default is ``SessionStoreHealth/healthy``.
     func health() async -> SessionStoreHealth
 
+    /// What kind of store this is, as `/health` reports it: `sqlite`, `postgres`, `memory`.
+    /// The default is `custom`.
+    var storeKind: String { get }
+
     // MARK: The event log
 
     /// Appends frames to their sessions' logs, all in one transaction. A frame whose

@@ -18,6 +18,9 @@ public struct SessionStoreHealth: Sendable, Hashable {
 extension SessionStore {
     /// Healthy: a store that cannot lose its file has nothing to report.
     public func health() async -> SessionStoreHealth { .healthy }
+
+    /// `custom`: a store of another kind than the built-in ones.
+    public var storeKind: String { "custom" }
 }
 
 extension ErrorCode where Domain == SessionStoreErrorDomain {
