@@ -86,54 +86,97 @@ public final class AdapterEventQueue: Sendable {
     }
 }
 
-/// Where an adapter's events go: the ``events`` stream, or — once the owner asked for it,
-/// before any event — an ``AdapterEventQueue`` read in batches. Adapters and plugin hosts hold
-/// one and send every event through ``yield(_:)``.
+/// Where an adapter's events go: the ``events`` stream or an ``AdapterEventQueue`` read in
+/// batches, whichever its owner asks for first. Adapters and plugin hosts hold one and send
+/// every event through ``yield(_:)``.
+///
+/// Until the owner asks, events wait in the outlet (none is lost to the way not taken), and
+/// neither the stream nor the queue exists yet: an idle session pays for only the one it uses.
 public final class AdapterEventOutlet: Sendable {
+    private enum Way {
+        case undecided([AdapterEvent])
+        case queue(AdapterEventQueue)
+        case stream(AsyncStream<AdapterEvent>, AsyncStream<AdapterEvent>.Continuation)
+    }
+
     private struct State {
-        var queue: AdapterEventQueue?
+        var way = Way.undecided([])
         var finished = false
     }
 
-    /// The events as a stream (what ``AgentAdapter/events`` returns).
-    public let events: AsyncStream<AdapterEvent>
-    private let continuation: AsyncStream<AdapterEvent>.Continuation
     private let state = Mutex(State())
 
-    /// An open outlet, delivering to ``events`` until ``queue`` is asked for.
-    public init() {
-        (events, continuation) = AsyncStream.makeStream(of: AdapterEvent.self, bufferingPolicy: .unbounded)
+    /// An open outlet.
+    public init() {}
+
+    /// The events as a stream (what ``AgentAdapter/events`` returns). Once the owner took the
+    /// ``queue`` instead, this is an empty, finished stream: there is one reader.
+    public var events: AsyncStream<AdapterEvent> {
+        state.withLock { s in
+            switch s.way {
+            case .stream(let stream, _):
+                return stream
+            case .queue:
+                let (stream, continuation) = AsyncStream.makeStream(of: AdapterEvent.self)
+                continuation.finish()
+                return stream
+            case .undecided(let waiting):
+                let (stream, continuation) = AsyncStream.makeStream(of: AdapterEvent.self, bufferingPolicy: .unbounded)
+                for event in waiting { continuation.yield(event) }
+                if s.finished { continuation.finish() }
+                s.way = .stream(stream, continuation)
+                return stream
+            }
+        }
     }
 
-    /// The queue the events go to from now on (the same one on every call). The owner reads
-    /// either this or ``events``, and asks for it before the adapter emits anything.
+    /// The events as a queue read in batches (the same queue on every call), with every event
+    /// yielded so far. Once the owner read ``events`` instead, only later events reach it.
     public var queue: AdapterEventQueue {
-        let (queue, finished) = state.withLock { s -> (AdapterEventQueue, Bool) in
-            if let queue = s.queue { return (queue, false) }
-            let queue = AdapterEventQueue()
-            s.queue = queue
-            return (queue, s.finished)
+        state.withLock { s in
+            switch s.way {
+            case .queue(let queue):
+                return queue
+            case .undecided(let waiting):
+                let queue = AdapterEventQueue()
+                for event in waiting { queue.push(event) }
+                if s.finished { queue.finish() }
+                s.way = .queue(queue)
+                return queue
+            case .stream(_, let continuation):
+                let queue = AdapterEventQueue()
+                if s.finished { queue.finish() } else { continuation.finish() }
+                s.way = .queue(queue)
+                return queue
+            }
         }
-        if finished { queue.finish() }
-        return queue
     }
 
-    /// Delivers an event.
+    /// Delivers an event (dropped once finished).
     public func yield(_ event: AdapterEvent) {
-        if let queue = state.withLock({ $0.queue }) {
-            queue.push(event)
-        } else {
-            continuation.yield(event)
+        state.withLock { s in
+            guard !s.finished else { return }
+            switch s.way {
+            case .queue(let queue): queue.push(event)
+            case .stream(_, let continuation): continuation.yield(event)
+            case .undecided(var waiting):
+                s.way = .undecided([])  // so the append below does not copy the array
+                waiting.append(event)
+                s.way = .undecided(waiting)
+            }
         }
     }
 
-    /// Ends both ways of reading.
+    /// Ends the events: the reader gets what was delivered, then the end.
     public func finish() {
-        let queue = state.withLock { s -> AdapterEventQueue? in
+        state.withLock { s in
+            guard !s.finished else { return }
             s.finished = true
-            return s.queue
+            switch s.way {
+            case .queue(let queue): queue.finish()
+            case .stream(_, let continuation): continuation.finish()
+            case .undecided: break
+            }
         }
-        continuation.finish()
-        queue?.finish()
     }
 }

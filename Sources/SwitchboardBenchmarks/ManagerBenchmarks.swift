@@ -154,7 +154,13 @@ func runFanOutBenchmarks(quick: Bool) async throws {
     print("   clients  manager messages/s (deliveries/s)     plain loop + JSON, messages/s (deliveries/s)   manager vs loop")
     let flood = try FloodRegistry()
     let message = ChatMessage(type: .assistant, content: "Here is the change you asked for.", messageId: "msg_1")
-    for clients in [1, 10, 100, 1000] {
+    // `--fanout-clients N`: that row alone (for a profiler).
+    var rows = [1, 10, 100, 1000]
+    if let i = CommandLine.arguments.firstIndex(of: "--fanout-clients"), i + 1 < CommandLine.arguments.count,
+       let n = Int(CommandLine.arguments[i + 1]), (1...10_000).contains(n) {
+        rows = [n]
+    }
+    for clients in rows {
         let deliveries = quick ? 200_000 : 2_000_000
         let messages = max(200, min(quick ? 20_000 : 200_000, deliveries / clients))
         // The original's loops, measured just before the manager.

@@ -16,7 +16,7 @@ public final class IsolatedPluginAdapter: AgentAdapter {
     public let agentType: String
     /// The helpers it runs in.
     public let isolation: PluginIsolation
-    public let events: AsyncStream<AdapterEvent>
+    public var events: AsyncStream<AdapterEvent> { context.events }
     /// The events as a batch queue (read instead of ``events``).
     public var eventQueue: AdapterEventQueue? { context.outlet.queue }
 
@@ -42,7 +42,6 @@ public final class IsolatedPluginAdapter: AgentAdapter {
         self.settings = Array(settings.jsonText.utf8)
         let context = PluginHostContext(pluginName: isolation.pluginName)
         self.context = context
-        events = context.events
         link = Link(context: context)
     }
 

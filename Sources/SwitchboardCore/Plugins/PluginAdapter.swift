@@ -38,7 +38,7 @@ public final class PluginAdapter: AgentAdapter {
     /// How long a turn may run before the host ends it; `nil`: no limit.
     public let turnTimeout: Duration?
 
-    public let events: AsyncStream<AdapterEvent>
+    public var events: AsyncStream<AdapterEvent> { context.events }
     /// The events as a batch queue (read instead of ``events``).
     public var eventQueue: AdapterEventQueue? { context.outlet.queue }
     private let context: PluginHostContext
@@ -64,7 +64,6 @@ public final class PluginAdapter: AgentAdapter {
         }
         let context = PluginHostContext(pluginName: plugin.fileName)
         self.context = context
-        self.events = context.events
         queue = DispatchQueue(label: "switchboard.plugin.\(self.agentType)")
         let settingsText = settings.jsonText
         let token = PluginContextTable.register(context)

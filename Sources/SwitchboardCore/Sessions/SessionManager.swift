@@ -251,8 +251,10 @@ public actor SessionManager {
         startingSessions[id] = session
         defer { startingSessions[id] = nil }
         // Events that arrive while the adapter starts (its session id, say) are kept.
+        // Asked here, before the adapter starts: what it emits from now on is in the queue.
+        let queue = adapter.eventQueue
         session.pump = Task {
-            if let queue = adapter.eventQueue {
+            if let queue {
                 // Everything that arrived while the last batch was applied, in one actor turn.
                 while true {
                     let batch = await queue.next()
