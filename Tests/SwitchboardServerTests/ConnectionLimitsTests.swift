@@ -45,7 +45,7 @@ struct ConnectionLimitsTests {
         for _ in 0..<1500 { idle.append(try RawConnection(port: daemon.port)) }
 
         let reply = try RawHTTP.exchange(port: daemon.port, Self.health, timeoutSeconds: 1)
-        #expect(reply.status == 200 && reply.body == #"{"status":"ok"}"#)
+        #expect(reply.status == 200 && reply.body == #"{"status":"ok","store":"sqlite"}"#)
 
         // The daemon kept at most its connection limit (512 by default) and closed the
         // longest-waiting idle connections to make room for the others.

@@ -2,7 +2,9 @@ import Logging
 import SwitchboardAdapterAPI
 
 extension SessionManager {
-    /// Applies adapter events to their session, in order.
+    /// Applies adapter events to their session, in order. Not inlined into the session's
+    /// pump: the pump task waits with only its own small frame (an idle session's memory).
+    @inline(never)
     func handle(_ events: [AdapterEvent], in session: Session) async {
         for event in events {
             await handle(event, in: session)
@@ -10,6 +12,7 @@ extension SessionManager {
     }
 
     /// Applies one adapter event to its session.
+    @inline(never)
     func handle(_ event: AdapterEvent, in session: Session) async {
         guard !session.disposed else { return }
         session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
