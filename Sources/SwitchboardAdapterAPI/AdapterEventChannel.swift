@@ -25,7 +25,7 @@ public final class AdapterEventChannel: Sendable {
     public var events: AsyncStream<AdapterEvent> { outlet.events }
 
     /// The events as a queue read in batches, instead of ``events`` (see
-    /// ``AgentAdapter/eventQueue``): the owner asks for it before the adapter emits anything.
+    /// ``AgentAdapter/eventQueue``), with every event emitted before it was asked for.
     public var eventQueue: AdapterEventQueue { outlet.queue }
 
     /// A channel with status `idle` and, optionally, a known agent session id.

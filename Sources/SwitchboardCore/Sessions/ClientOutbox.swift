@@ -1,28 +1,22 @@
 import Synchronization
+import SwitchboardAdapterAPI
 
 /// One client's queue of frames and the loop that delivers them, so a slow client waits
 /// alone: the session only enqueues, which never blocks.
 ///
-/// The queue is a list of slices under a lock, taken whole by the delivery loop: a batch of
-/// frames the session committed (or the ring's frames replayed at connect) enters it as one
-/// slice of the array it already is — no per-frame copy or reference count — and a client
-/// that keeps up gets it in one step (one wake-up, one ``SessionClient/sendBatch`` call), not
-/// one hop per frame.
+/// The queue holds slices of the arrays the frames already are (a batch the session committed,
+/// the ring's frames replayed at connect): queuing costs one reference per slice, not one per
+/// frame, and a client that keeps up gets them in one step (one wake-up, one
+/// ``SessionClient/sendBatch`` call per slice), not one hop per frame.
 final class ClientOutbox: Sendable {
-    private struct State {
-        var queued: [ArraySlice<SessionFrame>] = []
-        /// Frames queued or being sent: what counts against the limit.
-        var pending = 0
-        var waiter: CheckedContinuation<[ArraySlice<SessionFrame>]?, Never>?
-        var closed = false
-    }
-
     let id: String
     /// How many live frames may wait before the client is cut off (the configured limit).
     let allowance: Int
     /// The bound on the queue: the allowance plus the frames replayed at connect.
     let limit: Int
-    private let state = Mutex(State())
+    private let queue = BatchQueue<ArraySlice<SessionFrame>>()
+    /// Frames queued or being sent: what counts against the limit.
+    private let pending = Mutex(0)
 
     init(id: String, allowance: Int, replay: Int) {
         self.id = id
@@ -33,22 +27,22 @@ final class ClientOutbox: Sendable {
     }
 
     /// Queues frames, in order; returns false (queuing none of them) when they would put the
-    /// client too far behind, or the outbox is closed.
+    /// client too far behind, or the outbox is closed. One caller at a time (the session).
     func enqueue(_ frames: ArraySlice<SessionFrame>) -> Bool {
         let count = frames.count
-        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<[ArraySlice<SessionFrame>]?, Never>?) in
+        guard count > 0 else { return true }
+        let room = pending.withLock { pending -> Bool in
             // `pending <= limit` always, so the subtraction cannot overflow.
-            guard !s.closed, count <= limit - s.pending else { return (false, nil) }
-            s.pending += count
-            guard let waiter = s.waiter else {
-                s.queued.append(frames)
-                return (true, nil)
-            }
-            s.waiter = nil
-            return (true, waiter)
+            guard count <= limit - pending else { return false }
+            pending += count
+            return true
         }
-        waiter?.resume(returning: [frames])
-        return accepted
+        guard room else { return false }
+        guard queue.push(frames) else {
+            pending.withLock { $0 -= count }
+            return false
+        }
+        return true
     }
 
     /// Queues one frame; false when the client is too far behind.
@@ -64,14 +58,16 @@ final class ClientOutbox: Sendable {
     ) async -> String? {
         do {
             if let prefix { try await prefix(client.send) }
-            while let slices = await take() {
+            while true {
+                let slices = await queue.next()
+                if slices.isEmpty { return nil }
                 for slice in slices {
                     if let sendBatch = client.sendBatch {
                         try await sendBatch(slice)
                     } else {
                         for frame in slice { try await client.send(frame) }
                     }
-                    state.withLock { $0.pending -= slice.count }
+                    pending.withLock { $0 -= slice.count }
                 }
             }
         } catch is CancellationError {
@@ -79,44 +75,10 @@ final class ClientOutbox: Sendable {
         } catch {
             return "sending to the client failed: \(error)"
         }
-        return nil
-    }
-
-    /// Every frame queued, oldest first, waiting while there is none; `nil` once closed or
-    /// when the calling task is cancelled.
-    private func take() async -> [ArraySlice<SessionFrame>]? {
-        if let ready = state.withLock({ Self.take(&$0) }) { return ready.isEmpty ? nil : ready }
-        let batch = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<[ArraySlice<SessionFrame>]?, Never>) in
-                let ready = state.withLock { s -> [ArraySlice<SessionFrame>]? in
-                    if let ready = Self.take(&s) { return ready }
-                    s.waiter = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready.isEmpty ? nil : ready) }
-            }
-        } onCancel: {
-            close()
-        }
-        return batch
-    }
-
-    /// What the loop gets without waiting: the queued frames, or an empty batch once closed.
-    private static func take(_ s: inout State) -> [ArraySlice<SessionFrame>]? {
-        if s.closed { return [] }
-        guard !s.queued.isEmpty else { return nil }
-        defer { s.queued = [] }
-        return s.queued
     }
 
     /// Stops delivery; frames still queued are dropped.
     func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<[ArraySlice<SessionFrame>]?, Never>? in
-            s.closed = true
-            s.queued = []
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: nil)
+        queue.close()
     }
 }

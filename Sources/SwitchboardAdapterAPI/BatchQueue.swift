@@ -1,21 +1,18 @@
 import Synchronization
 
-/// A queue of adapter events that one reader takes in batches: everything that arrived since
-/// its last call, in order, in one array.
+/// A queue that one reader takes in batches: everything pushed since its last call, in
+/// order, in one array. Pushing never blocks and never waits.
 ///
-/// It is how the session manager reads an adapter that offers it (``AgentAdapter/eventQueue``):
-/// where an `AsyncStream` costs a wake-up and an actor hop per event, the queue costs one per
-/// batch, and a streaming turn that emits faster than the manager applies events is applied in
-/// batches of many. Pushing never blocks and never waits; the queue is unbounded like the
-/// stream it replaces (the manager applies events as fast as they come; the clients' queues
-/// are the bounded ones).
-public final class AdapterEventQueue: Sendable {
+/// Where an `AsyncStream` costs a wake-up (and, for an actor reader, a hop) per element, this
+/// costs one per batch: a producer faster than its reader is read in batches of many. The
+/// session manager reads adapter events this way (``AdapterEventQueue``), and each client's
+/// delivery task its frames.
+public final class BatchQueue<Element: Sendable>: Sendable {
     private struct State {
-        var events: [AdapterEvent] = []
-        var waiter: CheckedContinuation<[AdapterEvent], Never>?
+        var items: [Element] = []
+        var waiter: CheckedContinuation<[Element], Never>?
+        /// No more pushes: the reader gets what is queued, then the end.
         var finished = false
-        /// The reader was cancelled: reading ends as if finished.
-        var cancelled = false
     }
 
     private let state = Mutex(State())
@@ -23,39 +20,41 @@ public final class AdapterEventQueue: Sendable {
     /// An empty, open queue.
     public init() {}
 
-    /// Adds an event; nothing happens after ``finish()`` or once the reader was cancelled
-    /// (nobody would take it).
-    public func push(_ event: AdapterEvent) {
-        let waiter = state.withLock { s -> CheckedContinuation<[AdapterEvent], Never>? in
-            guard !s.finished, !s.cancelled else { return nil }
+    /// Adds an element; returns false (adding nothing) once the queue is finished, closed or
+    /// its reader cancelled.
+    @discardableResult
+    public func push(_ item: Element) -> Bool {
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<[Element], Never>?) in
+            guard !s.finished else { return (false, nil) }
             guard let waiter = s.waiter else {
-                s.events.append(event)
-                return nil
+                s.items.append(item)
+                return (true, nil)
             }
             s.waiter = nil
-            return waiter
+            return (true, waiter)
         }
-        waiter?.resume(returning: [event])
+        waiter?.resume(returning: [item])
+        return accepted
     }
 
     /// Ends the queue: the reader gets what is still queued, then an empty batch.
     public func finish() {
-        let waiter = state.withLock { s -> CheckedContinuation<[AdapterEvent], Never>? in
-            s.finished = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: [])
+        end(dropping: false)
     }
 
-    /// The events queued since the last call, oldest first, waiting while there are none.
-    /// Empty once the queue is finished and drained, or when the calling task is cancelled.
-    /// One reader at a time.
-    public func next() async -> [AdapterEvent] {
-        if let ready = take() { return ready }
+    /// Ends the queue and drops what is still queued: the reader's next batch is empty.
+    public func close() {
+        end(dropping: true)
+    }
+
+    /// The elements pushed since the last call, oldest first, waiting while there are none.
+    /// Empty once the queue has ended and is drained, or when the calling task is cancelled
+    /// (which also ends the queue). One reader at a time.
+    public func next() async -> [Element] {
+        if let ready = state.withLock({ Self.take(&$0) }) { return ready }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<[AdapterEvent], Never>) in
-                let ready = state.withLock { s -> [AdapterEvent]? in
+            await withCheckedContinuation { (continuation: CheckedContinuation<[Element], Never>) in
+                let ready = state.withLock { s -> [Element]? in
                     if let ready = Self.take(&s) { return ready }
                     s.waiter = continuation
                     return nil
@@ -63,28 +62,32 @@ public final class AdapterEventQueue: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<[AdapterEvent], Never>? in
-                s.cancelled = true
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume(returning: [])
+            close()
         }
     }
 
-    private func take() -> [AdapterEvent]? {
-        state.withLock { Self.take(&$0) }
+    private func end(dropping: Bool) {
+        let waiter = state.withLock { s -> CheckedContinuation<[Element], Never>? in
+            s.finished = true
+            if dropping { s.items = [] }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: [])
     }
 
-    /// What a reader gets without waiting: the queued events, or an empty batch at the end.
-    private static func take(_ s: inout State) -> [AdapterEvent]? {
-        if !s.events.isEmpty {
-            defer { s.events = [] }
-            return s.events
+    /// What a reader gets without waiting: the queued elements, or an empty batch at the end.
+    private static func take(_ s: inout State) -> [Element]? {
+        if !s.items.isEmpty {
+            defer { s.items = [] }
+            return s.items
         }
-        return s.finished || s.cancelled ? [] : nil
+        return s.finished ? [] : nil
     }
 }
+
+/// The adapter events the session manager reads in batches (``AgentAdapter/eventQueue``).
+public typealias AdapterEventQueue = BatchQueue<AdapterEvent>
 
 /// Where an adapter's events go: the ``events`` stream or an ``AdapterEventQueue`` read in
 /// batches, whichever its owner asks for first. Adapters and plugin hosts hold one and send
