@@ -110,13 +110,6 @@ public enum ProcessGuardian {
         s.pid = 0
     }
 
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; not in Swift's
-    /// Glibc module), looked up once; `nil` on an older C library.
-    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
-    }()
-
     private static func start(_ s: inout State) -> Bool {
         ignoreSIGPIPE()
         var fds: [Int32] = [-1, -1]
@@ -126,42 +119,21 @@ public enum ProcessGuardian {
         // guardian would not see end of file when this process dies.
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, readEnd, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else of this process: a pipe another thread is using at the same moment
-        // (a child's stdout) must not stay open in the guardian, or its reader never sees
-        // end of file.
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let arguments: [String] = ["/bin/sh", "-c", script, marker]
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, envp)
-        close(readEnd)
-        guard rc == 0 else {
+        // Nothing else of this process (CleanSpawn): a pipe another thread is using at the
+        // same moment (a child's stdout) must not stay open in the guardian, or its reader
+        // never sees end of file.
+        let child: pid_t
+        do {
+            child = try CleanSpawn.spawn(
+                "/bin/sh", argv: ["/bin/sh", "-c", script, marker], environment: ["PATH=/usr/bin:/bin"],
+                descriptors: [0: .descriptor(readEnd), 1: .null, 2: .null], ownProcessGroup: true
+            )
+        } catch {
+            close(readEnd)
             close(writeEnd)
             return false
         }
+        close(readEnd)
         s.pid = child
         s.writeEnd = writeEnd
         return true

@@ -356,38 +356,13 @@ final class PluginHelperProcess: Sendable {
         return names[signal] ?? "signal \(signal)"
     }
 
-    /// posix_spawn with `socket` as the child's descriptor 3, default signals, its own group.
+    /// Starts the helper with `socket` as its descriptor 3, in a process group of its own.
     private static func spawn(_ executable: String, _ arguments: [String], socket: Int32) throws(AdapterError) -> pid_t {
-        var fd = socket
-        if fd == 3 {
-            // dup2(3, 3) would keep close-on-exec set: move it first.
-            fd = fcntl(socket, F_DUPFD_CLOEXEC, 10)
-            guard fd >= 0 else { throw AdapterError(.agentFailure, "fcntl failed (errno \(errno))") }
+        do {
+            return try CleanSpawn.spawn(executable, argv: arguments, descriptors: [0: .null, 3: .descriptor(socket)], ownProcessGroup: true)
+        } catch {
+            throw AdapterError(.agentFailure, error.description)
         }
-        defer { if fd != socket { close(fd) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fd, 3)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw AdapterError(.agentFailure, String(cString: strerror(rc))) }
-        return child
     }
 }
 

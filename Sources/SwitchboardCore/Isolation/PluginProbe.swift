@@ -1,4 +1,5 @@
 import SwitchboardAdapterAPI
+import SwitchboardProcess
 
 #if canImport(Glibc)
 import Glibc
@@ -30,29 +31,17 @@ public enum PluginProbe {
         guard pipe(&fds) == 0 else { throw fail("could not be probed: pipe failed (errno \(errno)).") }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let arguments = ["switchboard-plugin-host", "--probe", path]
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        let child: pid_t
+        do {
+            child = try CleanSpawn.spawn(executable, argv: ["switchboard-plugin-host", "--probe", path],
+                                         descriptors: [0: .null, 1: .descriptor(writeEnd)], ownProcessGroup: true)
+        } catch {
+            close(writeEnd)
+            close(readEnd)
+            throw fail("could not be probed: the helper '\(executable)' could not be started (\(error)).")
+        }
         close(writeEnd)
         defer { close(readEnd) }
-        guard rc == 0 else {
-            throw fail("could not be probed: the helper '\(executable)' could not be started (\(String(cString: strerror(rc)))).")
-        }
         // Read its one line, within the deadline.
         let deadline = ContinuousClock.now + limit
         var output: [UInt8] = []

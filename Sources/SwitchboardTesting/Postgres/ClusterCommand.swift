@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
+import SwitchboardProcess
 
-/// Runs the PostgreSQL programs of a ``PostgresCluster`` with `posix_spawn`: no descriptor of
-/// this process but the standard ones reaches them, and signals are at their defaults.
+/// Runs the PostgreSQL programs of a ``PostgresCluster`` through ``CleanSpawn``: no descriptor
+/// of this process but the standard ones reaches them, and signals are at their defaults.
 ///
 /// `pg_ctl start` leaves the server running in the background. Started through Foundation's
 /// `Process`, the server would inherit that `Process`'s own descriptors (and whatever pipe
@@ -15,49 +16,21 @@ enum ClusterCommand {
         var output: String
     }
 
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; not in Swift's
-    /// Glibc module), looked up once; `nil` on an older C library.
-    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
-    }()
-
     /// Starts `arguments` (the program first, an absolute path) in `directory` with standard
     /// input from `input` (a descriptor, or `/dev/null` when `nil`) and standard output and
     /// error to `outputPath`.
     static func spawn(_ arguments: [String], in directory: String, input: Int32? = nil, outputPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let input {
-            posix_spawn_file_actions_adddup2(&actions, input, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         // The shell changes to the directory, then becomes the program.
-        let all = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + arguments
-        let argv: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
-        guard spawned == 0 else {
-            throw PostgresCluster.Failure(description: "could not start \(arguments.joined(separator: " ")): posix_spawn failed with \(String(cString: strerror(spawned)))")
+        let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + arguments
+        do {
+            return try CleanSpawn.spawn(
+                "/bin/sh", argv: argv,
+                descriptors: [0: input.map { .descriptor($0) } ?? .null, 1: .file(outputPath), 2: .sameAs(1)],
+                ownProcessGroup: false
+            )
+        } catch {
+            throw PostgresCluster.Failure(description: "could not start \(arguments.joined(separator: " ")): posix_spawn failed with \(error)")
         }
-        return pid
     }
 
     /// Runs `arguments` to its end, waiting on a thread of its own; kills it when it runs
