@@ -54,52 +54,16 @@ private func measure(size: Int, sync: Bool, operations: Int, perWorkspace: Int) 
     let path = scratch + "/sessions.sqlite"
     let store = try SQLiteSessionStore(path: path, syncEveryCommit: sync)
 
-    let base: Int64 = 1_736_000_000_000
-    let records = (0..<size).map { i in
-        SessionRecord(
-            id: "session-\(i)", workspaceName: "ws-\(i / perWorkspace)", agentType: i % 3 == 0 ? "codex" : "claude",
-            agentSessionId: "agent-\(i)", projectPath: "/home/workspace/project-\(i % 17)",
-            createdAt: base + Int64(i) * 1_000, lastActivity: base + Int64(i) * 1_000
-        )
-    }
     let fillStart = ContinuousClock.now
-    _ = try await store.insertAll(records)
+    _ = try await store.insertAll(benchRecords(size: size, perWorkspace: perWorkspace))
     let fill = benchNanoseconds(ContinuousClock.now - fillStart)
-
-    // A fixed pseudo-random sequence of existing sessions (with two for warming up).
-    var generator = BenchRandom(seed: UInt64(size))
-    let picks = (0..<operations + 2).map { _ in Int(generator.next() % UInt64(size)) }
-    let now = base + Int64(size) * 1_000
-
-    let create = try await benchMedian(operations) { j in
-        try await store.create(SessionRecord(id: "bench-new-\(j)", workspaceName: "ws-bench", agentType: "claude",
-                                             createdAt: now + Int64(j), lastActivity: now + Int64(j)))
-    }
-    let get = try await benchMedian(operations) { j in
-        guard try await store.get("session-\(picks[j])")?.agentSessionId == "agent-\(picks[j])" else {
-            throw BenchFailure(message: "get(session-\(picks[j])) did not return that session")
-        }
-    }
-    let find = try await benchMedian(operations) { j in
-        guard try await store.find(agentSessionId: "agent-\(picks[j])")?.id == "session-\(picks[j])" else {
-            throw BenchFailure(message: "find(agentSessionId: agent-\(picks[j])) did not find session-\(picks[j])")
-        }
-    }
-    let list = try await benchMedian(operations) { j in
-        let workspace = "ws-\(picks[j] / perWorkspace)"
-        guard try await store.list(workspace: workspace).count == min(perWorkspace, size) else {
-            throw BenchFailure(message: "list(workspace: \(workspace)) did not return the workspace's sessions")
-        }
-    }
-    let link = try await benchMedian(operations) { j in
-        try await store.linkAgentSession("session-\(picks[j])", agentSessionId: "agent-relinked-\(j)", at: now + Int64(j))
-    }
+    let ops = try await measureOperations(store, size: size, operations: operations, perWorkspace: perWorkspace)
     // Opening again runs quick_check over the whole file.
     let openStart = ContinuousClock.now
     _ = try SQLiteSessionStore(path: path, syncEveryCommit: sync)
     let open = benchNanoseconds(ContinuousClock.now - openStart)
     let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    return StoreBenchRow(fill: fill, create: create, get: get, link: link, find: find, list: list, open: open, fileBytes: fileBytes)
+    return StoreBenchRow(fill: fill, create: ops.create, get: ops.get, link: ops.link, find: ops.find, list: ops.list, open: open, fileBytes: fileBytes)
 }
 
 /// The same operations on the PostgreSQL store (`--postgres`): a private cluster on loopback
@@ -123,50 +87,70 @@ func runPostgresStoreBenchmarks(quick: Bool) async throws {
     for size in sizes {
         let url = try DatabaseURL(parsing: try await cluster.createDatabase())
         let store = try await PostgresSessionStore.open(url, options: .init(poolSize: 4))
-        let base: Int64 = 1_736_000_000_000
-        let records = (0..<size).map { i in
-            SessionRecord(
-                id: "session-\(i)", workspaceName: "ws-\(i / perWorkspace)", agentType: i % 3 == 0 ? "codex" : "claude",
-                agentSessionId: "agent-\(i)", projectPath: "/home/workspace/project-\(i % 17)",
-                createdAt: base + Int64(i) * 1_000, lastActivity: base + Int64(i) * 1_000
-            )
-        }
+        let records = benchRecords(size: size, perWorkspace: perWorkspace)
         let fillStart = ContinuousClock.now
         for start in stride(from: 0, to: size, by: 5_000) {
             _ = try await store.insertAll(Array(records[start..<min(start + 5_000, size)]))
         }
         let fill = benchNanoseconds(ContinuousClock.now - fillStart)
-        var generator = BenchRandom(seed: UInt64(size))
-        let picks = (0..<operations + 2).map { _ in Int(generator.next() % UInt64(size)) }
-        let now = base + Int64(size) * 1_000
-        let create = try await benchMedian(operations) { j in
-            try await store.create(SessionRecord(id: "bench-new-\(j)", workspaceName: "ws-bench", agentType: "claude",
-                                                 createdAt: now + Int64(j), lastActivity: now + Int64(j)))
-        }
-        let get = try await benchMedian(operations) { j in
-            guard try await store.get("session-\(picks[j])") != nil else {
-                throw BenchFailure(message: "get(session-\(picks[j])) found nothing")
-            }
-        }
-        let find = try await benchMedian(operations) { j in
-            guard try await store.find(agentSessionId: "agent-\(picks[j])")?.id == "session-\(picks[j])" else {
-                throw BenchFailure(message: "find(agentSessionId: agent-\(picks[j])) did not find session-\(picks[j])")
-            }
-        }
-        let list = try await benchMedian(operations) { j in
-            let workspace = "ws-\(picks[j] / perWorkspace)"
-            guard try await store.list(workspace: workspace).count == min(perWorkspace, size) else {
-                throw BenchFailure(message: "list(workspace: \(workspace)) did not return the workspace's sessions")
-            }
-        }
-        let link = try await benchMedian(operations) { j in
-            try await store.linkAgentSession("session-\(picks[j])", agentSessionId: "agent-relinked-\(j)", at: now + Int64(j))
-        }
+        let ops = try await measureOperations(store, size: size, operations: operations, perWorkspace: perWorkspace)
         await store.close()
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        print("   \(pad(benchGrouped(size), 11))\(pad(benchFormat(fill), 14))\(pad(benchFormat(create), 12))\(pad(benchFormat(get), 12))\(pad(benchFormat(link), 12))\(pad(benchFormat(find), 16))\(benchFormat(list))")
+        print("   \(pad(benchGrouped(size), 11))\(pad(benchFormat(fill), 14))\(pad(benchFormat(ops.create), 12))\(pad(benchFormat(ops.get), 12))\(pad(benchFormat(ops.link), 12))\(pad(benchFormat(ops.find), 16))\(benchFormat(ops.list))")
     }
     try await cluster.stopServer()
+}
+
+/// When the benchmark's sessions were made (epoch ms); later operations come after it.
+private let benchBase: Int64 = 1_736_000_000_000
+
+/// `size` sessions spread over workspaces of `perWorkspace`, each with an agent session id.
+private func benchRecords(size: Int, perWorkspace: Int) -> [SessionRecord] {
+    (0..<size).map { i in
+        SessionRecord(
+            id: "session-\(i)", workspaceName: "ws-\(i / perWorkspace)", agentType: i % 3 == 0 ? "codex" : "claude",
+            agentSessionId: "agent-\(i)", projectPath: "/home/workspace/project-\(i % 17)",
+            createdAt: benchBase + Int64(i) * 1_000, lastActivity: benchBase + Int64(i) * 1_000
+        )
+    }
+}
+
+/// The median time of each store operation on a store filled with ``benchRecords(size:perWorkspace:)``.
+private struct OperationTimes {
+    var create, get, link, find, list: Double
+}
+
+/// Times create, get-by-id, find-by-agent, list-one-workspace and link, `operations` each,
+/// on a fixed pseudo-random sequence of existing sessions; checks every answer.
+private func measureOperations(_ store: any SessionStore, size: Int, operations: Int, perWorkspace: Int) async throws -> OperationTimes {
+    // With two for warming up.
+    var generator = BenchRandom(seed: UInt64(size))
+    let picks = (0..<operations + 2).map { _ in Int(generator.next() % UInt64(size)) }
+    let now = benchBase + Int64(size) * 1_000
+    let create = try await benchMedian(operations) { j in
+        try await store.create(SessionRecord(id: "bench-new-\(j)", workspaceName: "ws-bench", agentType: "claude",
+                                             createdAt: now + Int64(j), lastActivity: now + Int64(j)))
+    }
+    let get = try await benchMedian(operations) { j in
+        guard try await store.get("session-\(picks[j])")?.agentSessionId == "agent-\(picks[j])" else {
+            throw BenchFailure(message: "get(session-\(picks[j])) did not return that session")
+        }
+    }
+    let find = try await benchMedian(operations) { j in
+        guard try await store.find(agentSessionId: "agent-\(picks[j])")?.id == "session-\(picks[j])" else {
+            throw BenchFailure(message: "find(agentSessionId: agent-\(picks[j])) did not find session-\(picks[j])")
+        }
+    }
+    let list = try await benchMedian(operations) { j in
+        let workspace = "ws-\(picks[j] / perWorkspace)"
+        guard try await store.list(workspace: workspace).count == min(perWorkspace, size) else {
+            throw BenchFailure(message: "list(workspace: \(workspace)) did not return the workspace's sessions")
+        }
+    }
+    let link = try await benchMedian(operations) { j in
+        try await store.linkAgentSession("session-\(picks[j])", agentSessionId: "agent-relinked-\(j)", at: now + Int64(j))
+    }
+    return OperationTimes(create: create, get: get, link: link, find: find, list: list)
 }
 
 /// A benchmark that found the store answering wrongly.
