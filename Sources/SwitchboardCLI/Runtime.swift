@@ -10,15 +10,20 @@ struct Runtime {
     let store: any SessionStore
     /// The PostgreSQL store, when the config names one: it is closed with ``close()``.
     private let postgres: PostgresSessionStore?
+    /// This daemon as a node, when the config has `cluster` (with a PostgreSQL store).
+    let cluster: ClusterNode?
 
     /// Loads the plugins and opens the configured store.
     static func open(config: SwitchboardConfig, logger: Logger = Logger(label: "switchboard.store") { _ in SwiftLogNoOpLogHandler() }) async throws -> Runtime {
         let catalog = PluginCatalog.load(config)
         switch try await ConfiguredStore.open(config, logger: logger) {
         case .sqlite(let store):
-            return Runtime(config: config, catalog: catalog, store: store, postgres: nil)
+            return Runtime(config: config, catalog: catalog, store: store, postgres: nil, cluster: nil)
         case .postgres(let store):
-            return Runtime(config: config, catalog: catalog, store: store, postgres: store)
+            let cluster = config.cluster.map { settings in
+                ClusterNode(settings: settings, backplane: PostgresBackplane(store: store), logger: Logger(label: "switchboard.cluster"))
+            }
+            return Runtime(config: config, catalog: catalog, store: store, postgres: store, cluster: cluster)
         }
     }
 
@@ -34,7 +39,7 @@ struct Runtime {
         // One process runs a session at a time: a second daemon or `chat` on the same state
         // directory gets an error naming the first.
         configuration.lockDirectory = FilePaths.join(config.stateDirectory, "locks")
-        return SessionManager(registry: catalog.registry, store: store, configuration: configuration, logger: logger)
+        return SessionManager(registry: catalog.registry, store: store, configuration: configuration, cluster: cluster, logger: logger)
     }
 }
 
@@ -62,7 +67,10 @@ enum ConfiguredStore {
                 // watch already says when the database is lost and back.
                 var poolLogger = logger
                 poolLogger.logLevel = max(logger.logLevel, .warning)
-                return .postgres(try await PostgresSessionStore.open(url, options: .init(poolSize: config.store.poolSize), logger: poolLogger))
+                var options = PostgresSessionStore.Options(poolSize: config.store.poolSize)
+                // The nodes of a cluster learn of each other's frames from the log's appends.
+                options.notifyFrames = config.cluster != nil
+                return .postgres(try await PostgresSessionStore.open(url, options: options, logger: poolLogger))
             } catch let error as SessionStoreError {
                 throw CLIError(error.message)
             }

@@ -95,6 +95,7 @@ struct Serve: AsyncParsableCommand {
             store: runtime.store,
             catalog: runtime.catalog,
             configuration: configuration,
+            cluster: runtime.cluster,
             logger: logger
         )
         let agents = runtime.catalog.registry.agentTypes.joined(separator: ", ")

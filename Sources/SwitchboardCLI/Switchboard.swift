@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Runs AI coding-agent sessions (Claude Code, OpenCode, Codex, …) behind one session manager.",
         version: versionText,
-        subcommands: [Serve.self, Chat.self, Attach.self, Requests.self, Agents.self, Sessions.self, WebCommand.self, Config.self, Store.self, ImportPerry.self]
+        subcommands: [Serve.self, Chat.self, Attach.self, Requests.self, Agents.self, Sessions.self, WebCommand.self, Config.self, Store.self, Cluster.self, ImportPerry.self]
     )
 }
 

@@ -94,6 +94,39 @@ public enum PostgresSchema {
             "CREATE INDEX decisions_by_state ON decisions (state, requested_at DESC, id DESC)",
             "CREATE INDEX decisions_by_time ON decisions (requested_at DESC, id DESC)",
         ]),
+        Migration(version: 2, name: "cluster nodes, session leases, commands between nodes", statements: [
+            """
+            CREATE TABLE cluster_nodes (
+                node_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                advertise TEXT,
+                started_at BIGINT NOT NULL,
+                heartbeat_at BIGINT NOT NULL,
+                live_sessions INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE session_leases (
+                session_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                owner TEXT COLLATE "C" NOT NULL,
+                expires_at BIGINT NOT NULL,
+                epoch BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX session_leases_by_owner ON session_leases (owner)",
+            """
+            CREATE TABLE cluster_commands (
+                id BIGSERIAL PRIMARY KEY,
+                session_id TEXT COLLATE "C" NOT NULL,
+                from_node TEXT COLLATE "C" NOT NULL,
+                to_node TEXT COLLATE "C" NOT NULL,
+                body TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending',
+                answer TEXT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX cluster_commands_pending ON cluster_commands (to_node, id) WHERE state = 'pending'",
+        ]),
     ]
 
     /// The newest version this build knows.

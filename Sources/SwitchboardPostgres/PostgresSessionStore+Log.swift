@@ -16,7 +16,7 @@ extension PostgresSessionStore {
         binds.append(frames.map(\.json))
         binds.append(frames.map { Int64($0.byteCount) })
         binds.append(frames.map(\.createdAt))
-        _ = try await rows("append \(frames.count) frame(s) to the event log", LogSQL.insert, binds) { _ in true }
+        _ = try await rows("append \(frames.count) frame(s) to the event log", options.notifyFrames ? LogSQL.insertNotifying : LogSQL.insert, binds) { _ in true }
     }
 
     /// Up to `limit` frames after `seq`, in order. A row whose kind this build does not know
@@ -86,6 +86,16 @@ extension PostgresSessionStore {
             INSERT INTO frames (session_id, seq, kind, json, bytes, created_at)
             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
             ON CONFLICT (session_id, seq) DO NOTHING
+            """
+        /// ``insert``, and one signal per session with its newest `seq`: `f <seq> <session>`.
+        static let insertNotifying = """
+            WITH added AS (
+                INSERT INTO frames (session_id, seq, kind, json, bytes, created_at)
+                SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+                ON CONFLICT (session_id, seq) DO NOTHING
+                RETURNING session_id, seq
+            )
+            SELECT pg_notify('\(PostgresBackplane.channel)', 'f ' || max(seq)::text || ' ' || session_id) FROM added GROUP BY session_id
             """
         static let after = "SELECT seq, kind, json, created_at FROM frames WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         static let bounds = "SELECT min(seq), max(seq) FROM frames WHERE session_id = $1"

@@ -159,12 +159,7 @@ extension PostgresSessionStore {
     static func probe(_ url: DatabaseURL, timeout: Duration, logger: Logger) async throws {
         do {
             try await withDeadline(timeout) {
-                var single = PostgresConnection.Configuration(
-                    host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
-                    tls: try connectionTLS(url)
-                )
-                single.options.connectTimeout = .seconds(max(1, timeout.components.seconds))
-                let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+                let connection = try await connect(url, timeout: timeout, logger: logger)
                 try await connection.close()
             }
         } catch is CancellationError {
@@ -172,6 +167,16 @@ extension PostgresSessionStore {
         } catch {
             throw SessionStoreError(.unavailable, "PostgreSQL at \(url.endpoint) (database '\(url.database)', user '\(url.user)') cannot be reached: \(reason(error)).")
         }
+    }
+
+    /// One connection of its own, outside the pool (a probe, or a listener that holds it).
+    static func connect(_ url: DatabaseURL, timeout: Duration, logger: Logger) async throws -> PostgresConnection {
+        var single = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+            tls: try connectionTLS(url)
+        )
+        single.options.connectTimeout = .seconds(max(1, timeout.components.seconds))
+        return try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
     }
 
     private static func connectionTLS(_ url: DatabaseURL) throws -> PostgresConnection.Configuration.TLS {

@@ -30,6 +30,10 @@ public final class PostgresSessionStore: SessionStore {
         public var operationTimeout: Duration = .seconds(10)
         /// How long ``health()`` waits for the database's answer.
         public var healthTimeout: Duration = .seconds(3)
+        /// Whether each append to the event log signals the other nodes of a cluster
+        /// (``PostgresBackplane/channel``) with the newest `seq` of each session, in the same
+        /// statement: they learn of frames only once these are committed.
+        public var notifyFrames = false
 
         /// The defaults: 10 connections, 10 s to connect, 10 s per operation.
         public init(poolSize: Int = StoreSettings.defaultPoolSize) {

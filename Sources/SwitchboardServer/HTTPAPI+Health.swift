@@ -18,11 +18,29 @@ extension HTTPAPI {
         }
     }
 
+    /// With a cluster, the answer also has `"cluster":{"nodeId":…,"leases":N,"renewedAgoMs":…}`,
+    /// and is `503` with the reason while the node could not renew its leases in time.
     private func healthAnswer() async -> (HTTPResponse.Status, JSONValue) {
-        let kind = JSONValue.string(storeHealth.store.storeKind)
-        guard let problem = await storeHealth.check().problem else {
-            return (.ok, .object(["status": .string("ok"), "store": kind]))
+        var body: [String: JSONValue] = ["store": .string(storeHealth.store.storeKind)]
+        var problem = await storeHealth.check().problem
+        if let cluster {
+            let health = await cluster.health()
+            var node: [String: JSONValue] = [
+                "nodeId": .string(health.nodeId), "leases": .int(health.leases),
+                "renewedAgoMs": health.renewedAgo.map { .int(Int($0)) } ?? .null,
+            ]
+            if let lost = health.problem {
+                node["problem"] = .string(lost)
+                problem = problem ?? "This node does not hold its sessions' leases: \(lost)."
+            }
+            body["cluster"] = .object(node)
         }
-        return (.serviceUnavailable, .object(["status": .string("unavailable"), "store": kind, "reason": .string(problem)]))
+        guard let problem else {
+            body["status"] = .string("ok")
+            return (.ok, .object(body))
+        }
+        body["status"] = .string("unavailable")
+        body["reason"] = .string(problem)
+        return (.serviceUnavailable, .object(body))
     }
 }

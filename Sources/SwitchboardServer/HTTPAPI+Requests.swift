@@ -67,7 +67,7 @@ extension HTTPAPI {
             let body = try await jsonObject(from: request)
             let parsed = try body.decisionAnswer()
             let answers = await LiveChatConnection.answers(parsed.answers, single: parsed.single, for: id, manager: manager)
-            let resolution = try await manager.answer(id, decision: parsed.decision, message: parsed.message, answers: answers, from: "http")
+            let resolution = try await manager.answer(id, decision: parsed.decision, message: parsed.message, answers: answers, from: "http", firstAnswer: parsed.single)
             var object = resolution.wireObject
             object["state"] = .string("resolved")
             return jsonResponse(.object(object))

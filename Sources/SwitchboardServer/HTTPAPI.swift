@@ -10,6 +10,7 @@ struct HTTPAPI: Sendable {
     let catalog: PluginCatalog
     let defaultAgentType: String
     let storeHealth: StoreHealthWatch
+    let cluster: ClusterNode?
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         addHealthRoutes(to: router)

@@ -272,7 +272,7 @@ final class LiveChatConnection: Sendable {
         let parsed = try frame.decisionAnswer()
         let answers = await Self.answers(parsed.answers, single: parsed.single, for: requestId, manager: manager)
         let who = state.withLock { $0.clientId } ?? "ws"
-        let resolution = try await manager.answer(requestId, decision: parsed.decision, message: parsed.message, answers: answers, from: who)
+        let resolution = try await manager.answer(requestId, decision: parsed.decision, message: parsed.message, answers: answers, from: who, firstAnswer: parsed.single)
         if resolution.sessionId != currentSession {
             await write(SessionFrame(seq: nil, decision: .resolved(resolution)).wireText)
         }

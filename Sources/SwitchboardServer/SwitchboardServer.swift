@@ -48,8 +48,12 @@ public struct SwitchboardServer: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     let storeHealth: StoreHealthWatch
+    /// This daemon as a node of a cluster (the same one its manager was given), or `nil`.
+    public let cluster: ClusterNode?
 
-    public init(manager: SessionManager, store: any SessionStore, catalog: PluginCatalog, configuration: Configuration, logger: Logger) {
+    public init(manager: SessionManager, store: any SessionStore, catalog: PluginCatalog, configuration: Configuration,
+                cluster: ClusterNode? = nil, logger: Logger) {
+        self.cluster = cluster
         self.manager = manager
         self.store = store
         self.catalog = catalog
@@ -72,7 +76,7 @@ public struct SwitchboardServer: Sendable {
     /// Builds the Hummingbird application. `onListening` receives the bound address.
     public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
         let api = HTTPAPI(manager: manager, store: store, catalog: catalog, defaultAgentType: configuration.defaultAgentType,
-                          storeHealth: storeHealth)
+                          storeHealth: storeHealth, cluster: cluster)
         let origins = OriginPolicy(host: configuration.host, port: configuration.port, allowedOrigins: configuration.allowedOrigins)
         let router = Router()
         router.middlewares.add(NotFoundAsJSONMiddleware())
@@ -116,7 +120,7 @@ public struct SwitchboardServer: Sendable {
                     .init(service: SessionsService(manager: manager, registry: catalog.registry, logger: logger)),
                     .init(service: makeApplication(onListening: onListening)),
                     .init(service: MaintenanceService(manager: manager, storeHealth: storeHealth)),
-                ],
+                ] + (cluster.map { [.init(service: ClusterService(node: $0, manager: manager))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -127,6 +131,17 @@ public struct SwitchboardServer: Sendable {
 
 /// Keeps the sessions for the daemon's lifetime and disposes all of them at shutdown —
 /// after the HTTP server (listed after it, so shut down before it) has stopped.
+/// Keeps this daemon's part of the cluster (``ClusterNode/run(_:)``) until graceful shutdown;
+/// a node that cannot join ends the daemon.
+struct ClusterService: Service {
+    let node: ClusterNode
+    let manager: SessionManager
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await node.run(manager) }
+    }
+}
+
 struct SessionsService: Service {
     let manager: SessionManager
     let registry: AgentRegistry

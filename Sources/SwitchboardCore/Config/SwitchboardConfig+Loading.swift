@@ -3,7 +3,7 @@ import SwitchboardAdapterAPI
 extension SwitchboardConfig {
     /// The keys a config file may have at its top level.
     public static let topLevelKeys: [String] = [
-        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "containerPrefix", "history", "maxLiveSessions",
+        "agents", "allowHostWorkspace", "approvals", "clientQueueLimit", "cluster", "containerPrefix", "history", "maxLiveSessions",
         "messageBufferBytes", "messageBufferSize", "pluginDirectories", "queueLimit", "server", "sessionIdleMinutes", "stateDirectory", "store",
     ]
 
@@ -180,6 +180,7 @@ extension SwitchboardConfig {
         parseLimits(object, into: &config, issue: issue)
         parseHistory(object, into: &config, issue: issue)
         parseStore(object, environmentURL: environmentURL, into: &config, issue: issue)
+        parseCluster(object, into: &config, issue: issue)
         if let value = object["agents"] {
             if let agents = value.objectValue {
                 for type in agents.keys.sorted() {

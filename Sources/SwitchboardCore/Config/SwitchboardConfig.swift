@@ -70,6 +70,8 @@ public struct SwitchboardConfig: Sendable, Hashable {
     public var history = HistoryRetention()
     /// Where sessions are stored (`store`): SQLite unless the config names PostgreSQL.
     public var store = StoreSettings()
+    /// This daemon as a node of a cluster on the shared store (`cluster`); `nil`: alone.
+    public var cluster: ClusterSettings?
     /// How many messages may wait in one session's queue (`queueLimit`).
     public var queueLimit: Int = 100
     /// Containers are named `<prefix><workspace>`.

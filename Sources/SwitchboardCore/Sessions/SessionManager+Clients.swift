@@ -115,6 +115,9 @@ extension SessionManager {
     /// restored later. Unknown ids: no-op.
     public func dispose(_ sessionId: String) async {
         guard let session = sessions[sessionId] else { return }
+        // A mirror, or a session another node took over: its lease and record are not ours.
+        let ownedHere = session.owner == nil
+        session.catchUp?.cancel()
         // Clients still see what was pending close; the audit log records it as expired.
         await closeDecisions(in: session, source: .dispose)
         // Every frame made so far is in the log and delivered before the clients go.
@@ -128,7 +131,10 @@ extension SessionManager {
         // The adapter's stream has finished; whatever was still in flight is ignored.
         session.pump?.cancel()
         await session.pump?.value
-        try? await store.touch(sessionId, at: session.info.lastActivity, model: session.info.model)
+        if ownedHere {
+            try? await store.touch(sessionId, at: session.info.lastActivity, model: session.info.model)
+            await cluster?.release(sessionId)
+        }
         session.lock?.release()
         logger.info("session stopped", metadata: ["session": "\(sessionId)"])
     }

@@ -97,11 +97,17 @@ extension SessionManager {
     ///   fit; nothing changes then.
     @discardableResult
     public func answer(
-        _ requestId: String, decision: String?, message: String? = nil, answers: [String: String] = [:], from client: String
+        _ requestId: String, decision: String?, message: String? = nil, answers: [String: String] = [:], from client: String,
+        firstAnswer: String? = nil
     ) async throws -> DecisionResolution {
         guard let sessionId = decisionSessions[requestId], let session = sessions[sessionId],
               let open = session.decisions[requestId] else {
             if let record = try await store.decision(requestId) {
+                if record.state == .pending, let forwarded = try await answerElsewhere(
+                    record, decision: decision, message: message, answers: answers, from: client, firstAnswer: firstAnswer
+                ) {
+                    return forwarded
+                }
                 let how = record.state == .pending
                     ? "its session is not running"
                     : "\(record.decision ?? "?") by \(record.source?.description ?? "?")"

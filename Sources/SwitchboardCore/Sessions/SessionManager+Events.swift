@@ -114,6 +114,11 @@ extension SessionManager {
     @discardableResult
     func emit(_ content: SessionFrame.Content, in session: Session) -> Int? {
         guard !session.disposed else { return nil }
+        // A mirror's log is the owner's: what it says itself reaches its own clients only.
+        if session.owner != nil {
+            fanOut([SessionFrame(seq: nil, content: content)][...], in: session)
+            return nil
+        }
         let now = Int64(Timestamp.epochMilliseconds())
         session.info.lastActivity = now
         let seq = session.buffer.reserveSeq()
@@ -147,7 +152,7 @@ extension SessionManager {
 
     /// Queues `frames` for every client of the session, each client's in one step; one that
     /// is too far behind is cut off.
-    private func fanOut(_ frames: ArraySlice<SessionFrame>, in session: Session) {
+    func fanOut(_ frames: ArraySlice<SessionFrame>, in session: Session) {
         guard !frames.isEmpty else { return }
         var behind: [ClientEntry] = []
         for entry in session.clients where !entry.outbox.enqueue(frames) {

@@ -9,11 +9,16 @@ extension SessionManager {
     /// - Throws: ``SessionError`` with code ``ErrorCode/liveSessionLimit`` when the live
     ///   sessions and those being created already reach the limit.
     func reserveLiveSlot() throws {
-        if let limit = configuration.maxLiveSessions, sessions.count + reservedStarts >= limit {
+        if let limit = configuration.maxLiveSessions, ownedCount + reservedStarts >= limit {
             logger.warning("session refused: live-session limit reached", metadata: ["limit": "\(limit)"])
             throw SessionError.liveSessionLimit(limit)
         }
         reservedStarts += 1
+    }
+
+    /// The live sessions whose agent runs here (mirrors do not count against the cap).
+    var ownedCount: Int {
+        cluster == nil ? sessions.count : sessions.values.lazy.filter { $0.owner == nil }.count
     }
 
     // MARK: - Idle expiry

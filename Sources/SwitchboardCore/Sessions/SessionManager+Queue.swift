@@ -54,6 +54,11 @@ extension SessionManager {
     @discardableResult
     public func send(_ sessionId: String, text: String, mode: SendMode = .queue, clientMessageId: String? = nil) async throws -> SendResult {
         guard let session = sessions[sessionId] else { throw SessionError.notFound(sessionId) }
+        if session.owner != nil, let owner = try await route(session) {
+            var body: [String: JSONValue] = ["op": .string("send"), "text": .string(text), "mode": .string(mode.rawValue)]
+            if let clientMessageId { body["clientMessageId"] = .string(clientMessageId) }
+            return SendResult(forwarded: try await forward(.object(body), for: session, to: owner))
+        }
         guard let clientMessageId else { return try await deliver(text, mode: mode, clientMessageId: nil, in: session) }
         switch session.clientMessages[clientMessageId] {
         case .sent(let result)?:
@@ -157,7 +162,7 @@ extension SessionManager {
 
     /// Sends the next queued message when the session is free: no turn running, none held.
     func drainQueue(_ session: Session) async {
-        guard !session.disposed, session.queueHolds == 0, session.info.status != .running,
+        guard !session.disposed, session.owner == nil, session.queueHolds == 0, session.info.status != .running,
               session.awaitedStatus == nil, !session.queue.isEmpty else { return }
         let next = session.queue.removeFirst()
         session.info.queuedMessages = session.queue.count
@@ -183,6 +188,10 @@ extension SessionManager {
             guard try await store.removeQueuedMessage(sessionId, queueId: queueId) else { throw Self.noQueued(queueId, sessionId) }
             return
         }
+        if session.owner != nil, let owner = try await route(session) {
+            _ = try await forward(.object(["op": .string("cancelQueued"), "queueId": .string(queueId), "by": .string(who)]), for: session, to: owner)
+            return
+        }
         guard let index = session.queue.firstIndex(where: { $0.queueId == queueId }) else { throw Self.noQueued(queueId, sessionId) }
         session.queue.remove(at: index)
         session.info.queuedMessages = session.queue.count
@@ -196,7 +205,7 @@ extension SessionManager {
 
     /// The messages waiting in a session's queue, next first (live or only stored).
     public func queuedMessages(_ sessionId: String) async throws -> [QueuedMessage] {
-        if let session = sessions[sessionId] { return session.queue }
+        if let session = sessions[sessionId], session.owner == nil { return session.queue }
         guard try await store.get(sessionId) != nil else { throw SessionError.notFound(sessionId) }
         return try await store.queuedMessages(sessionId)
     }
@@ -211,6 +220,11 @@ extension SessionManager {
         for id in Set(queued.map(\.sessionId)).sorted() {
             do {
                 guard let info = try await find(id), let session = sessions[info.id] else { continue }
+                // Another node runs it: its queue is that node's to send.
+                if session.owner != nil {
+                    if session.clients.isEmpty { await dispose(info.id) }
+                    continue
+                }
                 resumed.append(info.id)
                 await drainQueue(session)
             } catch {

@@ -80,7 +80,8 @@ public actor SessionManager {
     /// A live session. Confined to the manager.
     final class Session {
         var info: SessionInfo
-        let adapter: any AgentAdapter
+        /// The agent; for a mirror, a stand-in that refuses everything (see ``owner``).
+        var adapter: any AgentAdapter
         var buffer: MessageBuffer
         var clients: [ClientEntry] = []
         var pump: Task<Void, Never>?
@@ -109,6 +110,16 @@ public actor SessionManager {
         var clientMessages: [String: ClientMessageState] = [:]
         /// The lock that keeps other processes from running the session at the same time.
         var lock: SessionLock?
+        /// The node that runs the agent when this is a mirror of a session another node of the
+        /// cluster owns: its frames come from the shared event log, what its clients send goes
+        /// to that node. `nil`: the agent runs here.
+        var owner: String?
+        /// A mirror: the newest `seq` read from the log.
+        var mirroredUpTo = -1
+        /// A mirror: the newest `seq` the log is known to have.
+        var wantedSeq = -1
+        /// A mirror: the read of the log under way.
+        var catchUp: Task<Void, Never>?
 
         init(info: SessionInfo, adapter: any AgentAdapter, buffer: MessageBuffer) {
             self.info = info
@@ -142,6 +153,8 @@ public actor SessionManager {
     var reservedStarts = 0
     /// Writes every session's frames to the store's event log before they are delivered.
     let frameLog: FrameLog
+    /// This daemon as a node of a cluster, or `nil` when it runs alone.
+    let cluster: ClusterNode?
     private let commits: CommitSink
 
     /// A manager that makes adapters through `registry` and persists sessions in `store`.
@@ -149,11 +162,13 @@ public actor SessionManager {
         registry: AgentRegistry,
         store: any SessionStore,
         configuration: Configuration = Configuration(),
+        cluster: ClusterNode? = nil,
         logger: Logger = Logger(label: "switchboard.sessions")
     ) {
         self.registry = registry
         self.store = store
         self.configuration = configuration
+        self.cluster = cluster
         self.logger = logger
         let commits = CommitSink()
         self.commits = commits
@@ -192,10 +207,27 @@ public actor SessionManager {
     }
 
     private func createSession(id: String, _ requested: SessionStartOptions) async throws -> String {
-        try reserveLiveSlot()
-        defer { reservedStarts -= 1 }
         // A stored session comes back as it was recorded: its workspace and agent type win.
         let existing = try await store.get(id)
+        guard let cluster else { return try await createLocalSession(id: id, requested, existing: existing) }
+        // One node runs the agent: the one that holds the lease. Another node mirrors it.
+        if case .held(let lease) = try await cluster.claim(id) {
+            guard let existing else {
+                throw SessionError(.movedToAnotherNode, "Session \(id) is held by node \(lease.owner) but is not in the store.")
+            }
+            return try await mirror(existing, owner: lease.owner, projectPath: requested.projectPath)
+        }
+        do {
+            return try await createLocalSession(id: id, requested, existing: existing)
+        } catch {
+            await cluster.release(id)
+            throw error
+        }
+    }
+
+    private func createLocalSession(id: String, _ requested: SessionStartOptions, existing: SessionRecord?) async throws -> String {
+        try reserveLiveSlot()
+        defer { reservedStarts -= 1 }
         var options = requested
         if let existing {
             options.workspaceName = existing.workspaceName
@@ -250,6 +282,26 @@ public actor SessionManager {
         }
         startingSessions[id] = session
         defer { startingSessions[id] = nil }
+        do {
+            try await launch(session, isHost: isHost)
+        } catch {
+            lock?.release()
+            if existing == nil { try? await store.delete(id) }
+            logger.warning("session start failed", metadata: ["session": "\(id)", "agent": "\(options.agentType)", "error": "\(Self.describe(error))"])
+            throw error
+        }
+        sessions[id] = session
+        logger.info("session started", metadata: [
+            "session": "\(id)", "workspace": "\(options.workspaceName)", "agent": "\(options.agentType)",
+            "restored": "\(existing != nil)",
+        ])
+        return id
+    }
+
+    /// Starts the session's adapter with its pump; on failure the adapter is disposed.
+    func launch(_ session: Session, isHost: Bool) async throws {
+        let adapter = session.adapter
+        let info = session.info
         // Events that arrive while the adapter starts (its session id, say) are kept.
         // Asked here, before the adapter starts: what it emits from now on is in the queue.
         let queue = adapter.eventQueue
@@ -269,26 +321,17 @@ public actor SessionManager {
         }
         do {
             try await adapter.start(StartOptions(
-                workspaceName: options.workspaceName, containerName: container,
-                agentSessionId: session.info.agentSessionId, model: session.info.model,
-                projectPath: session.info.projectPath, isHost: isHost,
+                workspaceName: info.workspaceName, containerName: info.containerName,
+                agentSessionId: info.agentSessionId, model: info.model,
+                projectPath: info.projectPath, isHost: isHost,
                 stateDirectory: configuration.stateDirectory
             ))
         } catch {
             session.disposed = true
             await adapter.dispose()
             session.pump?.cancel()
-            lock?.release()
-            if existing == nil { try? await store.delete(id) }
-            logger.warning("session start failed", metadata: ["session": "\(id)", "agent": "\(options.agentType)", "error": "\(Self.describe(error))"])
             throw error
         }
-        sessions[id] = session
-        logger.info("session started", metadata: [
-            "session": "\(id)", "workspace": "\(options.workspaceName)", "agent": "\(options.agentType)",
-            "restored": "\(existing != nil)",
-        ])
-        return id
     }
 
     private func applyModel(_ model: String?, to session: Session) async throws {
@@ -309,6 +352,14 @@ public actor SessionManager {
     /// Interrupts the running turn; the status becomes `interrupted`. Unknown ids: no-op.
     public func interrupt(_ sessionId: String) async {
         guard let session = sessions[sessionId] else { return }
+        if let owner = session.owner {
+            do {
+                _ = try await forward(.object(["op": .string("interrupt")]), for: session, to: owner)
+            } catch {
+                broadcast(ChatMessage(type: .error, content: "Interrupt failed: \(Self.describe(error))"), in: session)
+            }
+            return
+        }
         await closeDecisions(in: session, source: .interrupt)
         do {
             try await session.adapter.interrupt()
@@ -325,6 +376,11 @@ public actor SessionManager {
     /// Chooses the model for the session's next turn. Unknown ids: no-op.
     public func setModel(_ sessionId: String, model: String) async throws {
         guard let session = sessions[sessionId] else { return }
+        if let owner = session.owner {
+            _ = try await forward(.object(["op": .string("setModel"), "model": .string(model)]), for: session, to: owner)
+            session.info.model = model
+            return
+        }
         try await session.adapter.setModel(model)
         session.info.model = model
         session.info.lastActivity = Int64(Timestamp.epochMilliseconds())
