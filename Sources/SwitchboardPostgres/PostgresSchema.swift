@@ -129,6 +129,9 @@ public enum PostgresSchema {
         ]),
     ]
 
+    /// How long bringing the schema up to date may take at most.
+    static let migrationTimeout = Duration.seconds(60)
+
     /// The newest version this build knows.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
@@ -156,7 +159,8 @@ extension PostgresSessionStore {
     /// is only read.
     func migrate() async throws {
         let subject = self.subject
-        try await transaction("bring the schema up to date") { connection, logger in
+        // Once per database, at open: it may take longer than one operation (a busy server).
+        try await transaction("bring the schema up to date", timeout: max(options.operationTimeout, PostgresSchema.migrationTimeout)) { connection, logger in
             var lock = PostgresBindings()
             lock.append(PostgresSchema.lockKey)
             try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.lock, binds: lock), logger: logger)

@@ -23,10 +23,10 @@ extension PostgresSessionStore {
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled
     /// back when it throws.
     func transaction<T: Sendable>(
-        _ action: String, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+        _ action: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         let client = self.client, logger = self.logger
-        return try await running(action) {
+        return try await running(action, timeout: timeout) {
             try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 let result: T
@@ -51,9 +51,9 @@ extension PostgresSessionStore {
 
     /// Runs `body` within ``Options/operationTimeout``; its failures become
     /// ``SessionStoreError``s naming the database and the action.
-    func running<T: Sendable>(_ action: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func running<T: Sendable>(_ action: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await Self.withDeadline(options.operationTimeout, body)
+            return try await Self.withDeadline(timeout ?? options.operationTimeout, body)
         } catch let error as SessionStoreError {
             throw error
         } catch is CancellationError {

@@ -323,9 +323,11 @@ final class LiveChatConnection: Sendable {
             return mine
         }
         guard !selfInitiated else { return }
-        if reason == .sessionDisposed {
+        switch reason {
+        case .sessionDisposed, .sessionMoved:
+            // The connection stays: the client may connect again (to where the session runs now).
             controlContinuation.yield(.detached(reason.description))
-        } else {
+        default:
             controlContinuation.yield(.close(.policyViolation, reason.description))
         }
     }

@@ -228,6 +228,68 @@ struct ClusterTests {
         for daemon in [c, b] { #expect(try await daemon.stop() == 0) }
     }
 
+    @Test("A node over maxLiveSessions starts a new session on the least-loaded node, and its client drives it from there")
+    func placement() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.shutDown() }
+        let url = try await cluster.createDatabase()
+        let full = #"{"claude": {"plugin": "libScriptedAdapter.so", "settings": {"loop": true, "turns": [{"echo": true}]}}}"#
+        let a = try await LiveDaemon(agents: full, extraConfig: #", "maxLiveSessions": 1, "store": {"kind": "postgres", "url": "\#(url)"}, "cluster": {"nodeId": "node-a", "leaseSeconds": \#(Self.lease)}"#)
+        let b = try await Self.node("node-b", url: url, agents: full)
+        let first = try await a.socket("w")
+        first.send(["type": .string("connect"), "sessionId": .string("place-1")])
+        try await first.waitFor(type: "session_started")
+        // B's heartbeat has recorded it as live by now (it renews every lease/3 seconds).
+        try await Self.waitUntil("node B to have renewed once", within: .seconds(10)) {
+            (try await b.http(.GET, "/health", token: .some(nil))).body["cluster"]?["renewedAgoMs"]?.intValue != nil
+        }
+        let second = try await a.socket("w")
+        second.send(["type": .string("connect"), "sessionId": .string("place-2")])
+        try await second.waitFor(type: "session_started")
+        second.send(Self.message("placed", id: "p-1"))
+        try await Self.saw(second, "assistant", "placed")
+        let status = try await ChildProcess.launch(BuildProducts.executable("switchboard"), ["cluster", "status", "--json", "--config", a.directory.path + "/config.json"], timeout: .seconds(30))
+        let leases = (try JSONValue(parsing: status.stdout))["leases"]?.arrayValue ?? []
+        #expect(leases.first { $0["sessionId"] == .string("place-1") }?["owner"] == .string("node-a"), "\(status.stdout)")
+        #expect(leases.first { $0["sessionId"] == .string("place-2") }?["owner"] == .string("node-b"), "\(status.stdout)")
+        for socket in [first, second] { await socket.close() }
+        for daemon in [b, a] { #expect(try await daemon.stop() == 0) }
+    }
+
+    @Test("A node that was stopped past its lease comes back to find its session taken: it stops its agent and tells its clients, instead of fighting")
+    func staleNodeStandsDown() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.shutDown() }
+        let url = try await cluster.createDatabase()
+        let a = try await Self.node("node-a", url: url)
+        let b = try await Self.node("node-b", url: url)
+        let sa = try await a.socket("w")
+        sa.send(["type": .string("connect"), "sessionId": .string("stale-1")])
+        try await sa.waitFor(type: "session_started")
+        let sb = try await Self.join(b, "stale-1")
+        sb.send(Self.message("hello", id: "b-1"))
+        for socket in [sa, sb] { try await Self.saw(socket, "assistant", "hello") }
+
+        a.process.signal(SIGSTOP)
+        let notice = try await sb.waitFor(within: .seconds(Self.lease * 2 + 10)) {
+            $0["type"] == .string("system") && ($0["content"]?.stringValue?.contains("node node-b runs this session now") ?? false)
+        }
+        a.process.signal(SIGCONT)
+        let told = try await sa.waitFor(within: .seconds(Self.lease * 2 + 10)) {
+            $0["type"] == .string("system") && ($0["content"]?.stringValue?.contains("This node stopped running the session: another node took this session over") ?? false)
+        }
+        #expect(told["seq"] == nil, "node A writes nothing more to the session's log")
+        try await a.process.errorLines.wait(within: .seconds(10)) { $0.contains { $0.contains("session lost") } }
+        // The session goes on at B; A's frames never reach the log.
+        sb.send(Self.message("still here", id: "b-2"))
+        try await Self.saw(sb, "assistant", "still here")
+        let seqs = Self.seqFrames(sb).compactMap { $0["seq"]?.intValue }
+        #expect(seqs == Array(0...(seqs.last ?? 0)), "\(seqs)")
+        #expect((notice["seq"]?.intValue ?? -1) > 0)
+        for socket in [sa, sb] { await socket.close() }
+        for daemon in [b, a] { #expect(try await daemon.stop() == 0) }
+    }
+
     @Test("`config validate` checks the cluster object: it needs a PostgreSQL store, a node id and a lease in range")
     func validate() async throws {
         let dir = try TemporaryDirectory()

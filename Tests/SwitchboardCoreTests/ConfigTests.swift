@@ -72,7 +72,7 @@ struct ConfigTests {
             "messageBufferSize: must be a whole number from 1 to 1000000, not 0",
             "allowHostWorkspace: must be true or false, not a string",
         ])
-        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, approvals, clientQueueLimit, containerPrefix, history, maxLiveSessions, messageBufferBytes, messageBufferSize, pluginDirectories, queueLimit, server, sessionIdleMinutes, stateDirectory, store)"])
+        #expect(try issues(#"{"agent":{}}"#) == ["agent: unknown key (known keys: agents, allowHostWorkspace, approvals, clientQueueLimit, cluster, containerPrefix, history, maxLiveSessions, messageBufferBytes, messageBufferSize, pluginDirectories, queueLimit, server, sessionIdleMinutes, stateDirectory, store)"])
         #expect(try issues(#"{"agents":{"Claude":{}}}"#) == ["agents.Claude: the agent type 'Claude' is not valid (use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit)"])
         #expect(try issues(#"{"agents":{"claude":{"settings":[1],"plugins":"x"}}}"#) == [
             "agents.claude.plugins: unknown key (known keys: callTimeoutSeconds, isolation, plugin, settings, turnTimeoutSeconds)",

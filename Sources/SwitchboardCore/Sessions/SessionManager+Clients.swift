@@ -114,6 +114,11 @@ extension SessionManager {
     /// afterwards) and removes the session. The stored record stays, so the session can be
     /// restored later. Unknown ids: no-op.
     public func dispose(_ sessionId: String) async {
+        await dispose(sessionId, reason: .sessionDisposed)
+    }
+
+    /// Disposes the session, telling its clients `reason`.
+    func dispose(_ sessionId: String, reason: DisconnectReason) async {
         guard let session = sessions[sessionId] else { return }
         // A mirror, or a session another node took over: its lease and record are not ours.
         let ownedHere = session.owner == nil
@@ -124,7 +129,7 @@ extension SessionManager {
         await frameLog.drain()
         guard sessions.removeValue(forKey: sessionId) != nil else { return }
         for entry in session.clients {
-            removeClient(entry.id, from: session, reason: .sessionDisposed)
+            removeClient(entry.id, from: session, reason: reason)
         }
         session.disposed = true
         await session.adapter.dispose()

@@ -232,8 +232,7 @@ extension SessionManager {
             logger.warning("session lost", metadata: ["session": "\(id)", "reason": "\(reason)"])
             // From now on this node's frames stay off the log.
             session.owner = "another node"
-            fanOut([SessionFrame(seq: nil, message: ChatMessage(type: .error, content: "This node stopped running the session: \(reason). Connect again to follow it."))][...], in: session)
-            await dispose(id)
+            await dispose(id, reason: .sessionMoved(reason))
         }
     }
 
@@ -269,6 +268,36 @@ extension SessionManager {
         }
     }
 
+    // MARK: - Placing new sessions
+
+    /// The live node (renewed within a lease) other than this one that runs the fewest
+    /// sessions, or `nil` when there is none.
+    func leastLoadedNode() async throws -> String? {
+        guard let cluster else { return nil }
+        let fresh = Int64(cluster.settings.leaseSeconds) * 1000
+        return try await cluster.backplane.nodes()
+            .filter { $0.nodeId != cluster.nodeId && $0.heartbeatAge < fresh }
+            .min { ($0.liveSessions, $0.nodeId) < ($1.liveSessions, $1.nodeId) }?
+            .nodeId
+    }
+
+    /// Asks `node` to start the session, then mirrors it here.
+    func startElsewhere(id: String, _ options: SessionStartOptions, on node: String) async throws -> String {
+        guard let cluster else { throw SessionError.liveSessionLimit(configuration.maxLiveSessions ?? 0) }
+        var body: [String: JSONValue] = [
+            "op": .string("start"), "workspaceName": .string(options.workspaceName), "agentType": .string(options.agentType),
+        ]
+        for (key, value) in [("agentSessionId", options.agentSessionId), ("model", options.model), ("projectPath", options.projectPath)] {
+            if let value { body[key] = .string(value) }
+        }
+        logger.info("session placed on another node", metadata: ["session": "\(id)", "node": "\(node)"])
+        _ = try await cluster.forward(.object(body), sessionId: id, to: node)
+        guard let record = try await store.get(id) else {
+            throw SessionError(.movedToAnotherNode, "Node \(node) started session \(id), but it is not in the store.")
+        }
+        return try await mirror(record, owner: node, projectPath: options.projectPath)
+    }
+
     // MARK: - Applying another node's commands
 
     /// Applies a command another node forwarded for a session that runs here.
@@ -276,6 +305,18 @@ extension SessionManager {
         let id = command.sessionId
         let body = command.body
         do {
+            if body["op"]?.stringValue == "start" {
+                // Placed here by a node that is full: started like a client's own, and not
+                // passed on again.
+                placedHere.insert(id)
+                defer { placedHere.remove(id) }
+                try await start(SessionStartOptions(
+                    workspaceName: body["workspaceName"]?.stringValue ?? "", agentType: body["agentType"]?.stringValue ?? "",
+                    sessionId: id, agentSessionId: body["agentSessionId"]?.stringValue, model: body["model"]?.stringValue,
+                    projectPath: body["projectPath"]?.stringValue
+                ))
+                return ClusterReply.success()
+            }
             guard let session = sessions[id], session.owner == nil else {
                 throw SessionError(.movedToAnotherNode, "Session \(id) does not run on node \(cluster?.nodeId ?? "?") (any more).")
             }

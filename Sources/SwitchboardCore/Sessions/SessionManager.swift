@@ -155,6 +155,8 @@ public actor SessionManager {
     let frameLog: FrameLog
     /// This daemon as a node of a cluster, or `nil` when it runs alone.
     let cluster: ClusterNode?
+    /// Sessions another (full) node asked this one to start: they start here or not at all.
+    var placedHere: Set<String> = []
     private let commits: CommitSink
 
     /// A manager that makes adapters through `registry` and persists sessions in `store`.
@@ -210,6 +212,11 @@ public actor SessionManager {
         // A stored session comes back as it was recorded: its workspace and agent type win.
         let existing = try await store.get(id)
         guard let cluster else { return try await createLocalSession(id: id, requested, existing: existing) }
+        // A new session on a node that is full starts on the least-loaded other node.
+        if existing == nil, !placedHere.contains(id), let limit = configuration.maxLiveSessions, ownedCount + reservedStarts >= limit,
+           let target = try await leastLoadedNode() {
+            return try await startElsewhere(id: id, requested, on: target)
+        }
         // One node runs the agent: the one that holds the lease. Another node mirrors it.
         if case .held(let lease) = try await cluster.claim(id) {
             guard let existing else {

@@ -53,6 +53,9 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
     case fellBehind(allowance: Int)
     /// Delivering to the client failed.
     case sendFailed(String)
+    /// This node of a cluster stopped running the session (another node took it over); the
+    /// text says why. Connecting again follows it where it runs now.
+    case sessionMoved(String)
 
     /// `Disconnected`, `Session disposed`, `Disconnected: more than 20 frames were waiting…`.
     public var description: String {
@@ -62,6 +65,7 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
         case .fellBehind(let allowance):
             "Disconnected: more than \(allowance) frames were waiting for this client. Reconnect and resume from the last seq received."
         case .sendFailed(let failure): "Disconnected: \(failure)"
+        case .sessionMoved(let why): "This node stopped running the session: \(why). Connect again to follow it."
         }
     }
 }
