@@ -90,56 +90,79 @@ func runWebSocketBenchmarks(quick: Bool) async throws {
 
         let id = try await manager.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
         let adapter = try flood.last
-        let reports = AsyncStream<ClientReport>.makeStream()
-        let launch = ProcessLaunch(
-            program: ownExecutablePath(),
-            arguments: ["--websocket-client", String(boundPort), token, id, String(clients), String(burst), String(paced)],
-            role: "WebSocket client process"
-        )
-        // The client process's reports; its exit ends them, and a watchdog stops a process that
-        // hangs, so no step waits forever.
-        let process = try await AgentProcess.start(launch, onLine: { line in
-            if let text = line.string, let report = ClientReport(text) { reports.continuation.yield(report) }
-        }, onExit: { _ in reports.continuation.finish() })
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(300))
-            process.signalGroup(SIGKILL)
-        }
-        defer { watchdog.cancel() }
-        var iterator = reports.stream.makeAsyncIterator()
-        func next() async throws -> ClientReport {
-            guard let report = await iterator.next() else {
-                throw BenchmarkError("the WebSocket client process ended early: \(process.recentStandardError.joined(separator: " | "))")
-            }
-            if case .failed(let why) = report { throw BenchmarkError("the WebSocket client process failed: \(why)") }
-            return report
-        }
-        let measured = await { () async -> Result<String, any Error> in do { return .success(try await {
-            guard try await next() == .ready else { throw BenchmarkError("expected ready") }
-            // Burst: throughput.
-            let start = monotonicNanoseconds()
-            for _ in 0..<burst {
-                adapter.channel.emit(ChatMessage(type: .assistant, content: "t=\(monotonicNanoseconds())"))
-            }
-            guard case .burst(let doneAt) = try await next() else { throw BenchmarkError("expected the burst's end") }
-            let seconds = Double(doneAt &- start) / 1e9
-            // Paced: latency at a rate the daemon sustains (1 ms apart for one client, 10 ms for
-            // 100), so it measures delivery, not a queue.
-            let gap: Duration = clients == 1 ? .milliseconds(1) : .milliseconds(10)
-            for _ in 0..<paced {
-                adapter.channel.emit(ChatMessage(type: .assistant, content: "t=\(monotonicNanoseconds())"))
-                try await Task.sleep(for: gap)
-            }
-            guard case .latency(let p50, let p99) = try await next() else { throw BenchmarkError("expected the latencies") }
-            let framesPerSecond = Double(burst * clients) / seconds
-            return "   \((String(clients) + (logged ? " log" : "")).padding(toLength: 7, withPad: " ", startingAt: 0))  \(String(format: "%9.0f", framesPerSecond)) frames/s (\(String(format: "%7.0f", Double(burst) / seconds)) messages/s, burst of \(burst))   1 per \(clients == 1 ? "1" : "10") ms: \(formatNs(p50)) / \(formatNs(p99))"
-        }()) } catch { return .failure(error) } }()
-        _ = await process.stop(.grace(.seconds(5)))
-        print(try measured.get())
+        let gap: Duration = clients == 1 ? .milliseconds(1) : .milliseconds(10)
+        let figures = try await measureWebSocketClients(
+            port: boundPort, token: token, sessionId: id, clients: clients, burst: burst, paced: paced, gap: gap
+        ) { adapter.channel.emit(ChatMessage(type: .assistant, content: "t=\(monotonicNanoseconds())")) }
+        print("   \((String(clients) + (logged ? " log" : "")).padding(toLength: 7, withPad: " ", startingAt: 0))  \(String(format: "%9.0f", figures.framesPerSecond)) frames/s (\(String(format: "%7.0f", figures.messagesPerSecond)) messages/s, burst of \(burst))   1 per \(clients == 1 ? "1" : "10") ms: \(formatNs(figures.p50)) / \(formatNs(figures.p99))")
         await manager.disposeAll()
         await group.triggerGracefulShutdown()
         _ = await serverTask.result
     }
+}
+
+/// What a client process measured: the burst's delivery rate, and the paced latencies.
+struct ClientFigures {
+    var framesPerSecond: Double
+    var messagesPerSecond: Double
+    var p50: Double
+    var p99: Double
+}
+
+/// Runs `clients` WebSocket clients of `sessionId` in another process (this executable with
+/// `--websocket-client`), emits a burst of `burst` stamped messages and then `paced` more,
+/// `gap` apart, through `emit` (which makes one `"t=<ns>"` message), and returns the figures.
+func measureWebSocketClients(
+    port: Int, token: String, sessionId: String, clients: Int, burst: Int, paced: Int, gap: Duration,
+    emit: @Sendable () -> Void
+) async throws -> ClientFigures {
+    let reports = AsyncStream<ClientReport>.makeStream()
+    let launch = ProcessLaunch(
+        program: ownExecutablePath(),
+        arguments: ["--websocket-client", String(port), token, sessionId, String(clients), String(burst), String(paced)],
+        role: "WebSocket client process"
+    )
+    // The client process's reports; its exit ends them, and a watchdog stops a process that
+    // hangs, so no step waits forever.
+    let process = try await AgentProcess.start(launch, onLine: { line in
+        if let text = line.string, let report = ClientReport(text) { reports.continuation.yield(report) }
+    }, onExit: { _ in reports.continuation.finish() })
+    let watchdog = Task {
+        try await Task.sleep(for: .seconds(300))
+        process.signalGroup(SIGKILL)
+    }
+    defer { watchdog.cancel() }
+    var iterator = reports.stream.makeAsyncIterator()
+    func next() async throws -> ClientReport {
+        guard let report = await iterator.next() else {
+            throw BenchmarkError("the WebSocket client process ended early: \(process.recentStandardError.joined(separator: " | "))")
+        }
+        if case .failed(let why) = report { throw BenchmarkError("the WebSocket client process failed: \(why)") }
+        return report
+    }
+    let measured = await { () async -> Result<ClientFigures, any Error> in
+        do {
+            guard try await next() == .ready else { throw BenchmarkError("expected ready") }
+            // Burst: throughput.
+            let start = monotonicNanoseconds()
+            for _ in 0..<burst { emit() }
+            guard case .burst(let doneAt) = try await next() else { throw BenchmarkError("expected the burst's end") }
+            let seconds = Double(doneAt &- start) / 1e9
+            // Paced: latency at a rate the daemon sustains, so it measures delivery, not a queue.
+            for _ in 0..<paced {
+                emit()
+                try await Task.sleep(for: gap)
+            }
+            guard case .latency(let p50, let p99) = try await next() else { throw BenchmarkError("expected the latencies") }
+            return .success(ClientFigures(
+                framesPerSecond: Double(burst * clients) / seconds, messagesPerSecond: Double(burst) / seconds, p50: p50, p99: p99
+            ))
+        } catch {
+            return .failure(error)
+        }
+    }()
+    _ = await process.stop(.grace(.seconds(5)))
+    return try measured.get()
 }
 
 /// What one client process keeps: per client, how many stamped frames it has, and the

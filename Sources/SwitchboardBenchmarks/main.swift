@@ -61,6 +61,7 @@ let benchmarkParts: [(name: String, summary: String, inFullRun: Bool)] = [
     ("codex", "10. the Codex adapter with the real codex CLI (not in a full run)", false),
     ("postgres", "6b. the session store on a private PostgreSQL cluster (not in a full run)", false),
     ("connections", "11. memory over N WebSocket connect/close cycles (--connections N; not in a full run)", false),
+    ("cluster", "12. two nodes on one PostgreSQL: a client of the owner vs of another node, and takeover (not in a full run)", false),
 ]
 
 if arguments.contains("--help") || arguments.contains("-h") {
@@ -335,3 +336,7 @@ if runs("connections") {
     }
     try await runConnectionChurn(count: count)
 }
+
+// MARK: - 12. The cluster
+
+if runs("cluster") { try await runClusterBenchmarks(quick: quick) }

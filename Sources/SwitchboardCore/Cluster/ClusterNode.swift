@@ -121,8 +121,10 @@ public actor ClusterNode {
     // MARK: - Running
 
     /// Joins the cluster and keeps this node's part until cancelled, then leaves it.
+    /// - Parameter leaves: `false` stops without giving the leases up, as a node that crashed
+    ///   would (for measuring a takeover).
     /// - Throws: when joining fails (the daemon cannot be a node then).
-    public func run(_ manager: SessionManager) async throws {
+    public func run(_ manager: SessionManager, leaves: Bool = true) async throws {
         try await backplane.join(nodeId: settings.nodeId, advertise: settings.advertise)
         logger.notice("joined the cluster", metadata: ["node": "\(settings.nodeId)", "leaseSeconds": "\(settings.leaseSeconds)"])
         await withTaskGroup(of: Void.self) { group in
@@ -131,6 +133,7 @@ public actor ClusterNode {
             group.addTask { await self.commandLoop(manager) }
             await group.waitForAll()
         }
+        guard leaves else { return }
         do {
             // Run is ending because it was cancelled: the leaving itself is not.
             let backplane = self.backplane, nodeId = settings.nodeId
