@@ -88,19 +88,24 @@ extension SessionManager {
                 return
             }
             guard !session.disposed, session.owner != nil else { return }
-            var ready: [SessionFrame] = []
-            for logged in page where logged.seq > session.mirroredUpTo {
-                session.mirroredUpTo = logged.seq
-                // An unreadable row is left out, as in a replay.
-                guard let frame = try? SessionFrame(logged: logged) else { continue }
-                session.buffer.keep(frame)
-                observe(frame, in: session)
-                ready.append(frame)
-            }
-            fanOut(ready[...], in: session)
+            deliver(page, to: session)
             // A signal that came while this page was read asks for more; an empty page is the end.
             if page.isEmpty || (page.count < Self.mirrorPage && session.mirroredUpTo >= session.wantedSeq) { return }
         }
+    }
+
+    /// Puts a page of the owner's log into a mirror's ring and sends it to its clients.
+    private func deliver(_ page: [LoggedFrame], to session: Session) {
+        var ready: [SessionFrame] = []
+        for logged in page where logged.seq > session.mirroredUpTo {
+            session.mirroredUpTo = logged.seq
+            // An unreadable row is left out, as in a replay.
+            guard let frame = try? SessionFrame(logged: logged) else { continue }
+            session.buffer.keep(frame)
+            observe(frame, in: session)
+            ready.append(frame)
+        }
+        fanOut(ready[...], in: session)
     }
 
     /// What a mirror learns from a frame of the owner's: the status, the agent's session id,
@@ -160,15 +165,7 @@ extension SessionManager {
         await session.catchUp?.value
         while true {
             let page = try await store.frames(id, after: session.mirroredUpTo, limit: Self.mirrorPage)
-            var ready: [SessionFrame] = []
-            for logged in page where logged.seq > session.mirroredUpTo {
-                session.mirroredUpTo = logged.seq
-                guard let frame = try? SessionFrame(logged: logged) else { continue }
-                session.buffer.keep(frame)
-                observe(frame, in: session)
-                ready.append(frame)
-            }
-            fanOut(ready[...], in: session)
+            deliver(page, to: session)
             if page.count < Self.mirrorPage { break }
         }
         guard session.owner != nil, !session.disposed else { return }
