@@ -54,12 +54,15 @@ func runClusterBenchmarks(quick: Bool) async throws {
     }
     let measured = await { () async -> Result<Void, any Error> in
         do {
-            let id = try await managerA.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
-            let adapter = try flood.last
             print("   client of     burst: frames/s (burst of \(burst))   paced (\(paced), 1 per ms): p50 / p99 adapter event -> client")
             var rates: [Double] = []
             var p50s: [Double] = []
+            var id = ""
             for (label, port) in [("the owner", ports[0]), ("node B", ports[1])] {
+                // A session of its own for each client: a connecting client is replayed the
+                // ring, and stamped frames of the other's run would count as its own.
+                id = try await managerA.start(SessionStartOptions(workspaceName: "bench", agentType: "flood"))
+                let adapter = try flood.last
                 let figures = try await measureWebSocketClients(
                     port: port, token: token, sessionId: id, clients: 1, burst: burst, paced: paced, gap: .milliseconds(1)
                 ) { adapter.channel.emit(ChatMessage(type: .assistant, content: "t=\(monotonicNanoseconds())")) }
