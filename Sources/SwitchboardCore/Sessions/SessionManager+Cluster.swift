@@ -314,10 +314,10 @@ extension SessionManager {
                 ))
                 return ClusterReply.success()
             }
-            guard let session = sessions[id], session.owner == nil else {
+            // Live here and not a mirror: only the owner applies requests.
+            guard sessions[id].map({ $0.owner == nil }) == true else {
                 throw SessionError(.movedToAnotherNode, "Session \(id) does not run on node \(cluster?.nodeId ?? "?") (any more).")
             }
-            _ = session
             switch body["op"]?.stringValue {
             case "send":
                 let mode = body["mode"]?.stringValue.flatMap(SendMode.init(rawValue:)) ?? .queue
