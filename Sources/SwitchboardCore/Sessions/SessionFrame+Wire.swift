@@ -25,15 +25,7 @@ extension SessionFrame {
 
     /// A chat message's fields plus `seq`, as clients of the original read them.
     private static func messageText(_ message: ChatMessage, seq: Int?) -> String {
-        var writer = JSONWriter(capacity: 112 + message.content.utf8.count)
-        message.write(to: &writer)
-        if let seq {
-            writer.bytes.removeLast()  // the closing brace
-            writer.appendRaw(",\"seq\":")
-            writer.appendInt(seq)
-            writer.appendByte(UInt8(ascii: "}"))
-        }
-        return writer.string
+        message.wireText(seq: seq)
     }
 
     /// Reads a frame the event log kept.
