@@ -52,6 +52,23 @@ final class FrameLog: Sendable {
         }
     }
 
+    /// The highest `seq` of each session in `batch`. A batch is mostly runs of one session's
+    /// frames: a run costs one look-up, not one per frame.
+    static func commit(of batch: [LoggedFrame]) -> Commit {
+        var commit: Commit = [:]
+        var run: (sessionId: String, seq: Int)?
+        for frame in batch {
+            if let current = run, current.sessionId == frame.sessionId {
+                run = (current.sessionId, max(current.seq, frame.seq))
+                continue
+            }
+            if let current = run { commit[current.sessionId] = max(commit[current.sessionId] ?? current.seq, current.seq) }
+            run = (frame.sessionId, frame.seq)
+        }
+        if let current = run { commit[current.sessionId] = max(commit[current.sessionId] ?? current.seq, current.seq) }
+        return commit
+    }
+
     /// Writes batches until nothing is pending.
     private func write() async {
         while true {
@@ -67,9 +84,7 @@ final class FrameLog: Sendable {
             } catch {
                 failure = error
             }
-            var commit: Commit = [:]
-            for frame in batch { commit[frame.sessionId] = max(commit[frame.sessionId] ?? frame.seq, frame.seq) }
-            await onCommit(commit, failure)
+            await onCommit(Self.commit(of: batch), failure)
             let woken = state.withLock { s -> [CheckedContinuation<Void, Never>] in
                 s.done += batch.count
                 let ready = s.waiters.filter { $0.target <= s.done }.map(\.continuation)

@@ -135,8 +135,14 @@ extension SessionManager {
             guard let session = sessions[sessionId] ?? startingSessions[sessionId] else { continue }
             var count = 0
             while count < session.uncommitted.count, let seq = session.uncommitted[count].seq, seq <= upTo { count += 1 }
-            let ready = Array(session.uncommitted.prefix(count))
-            session.uncommitted.removeFirst(count)
+            let ready: [SessionFrame]
+            if count == session.uncommitted.count {
+                ready = session.uncommitted
+                session.uncommitted = []
+            } else {
+                ready = Array(session.uncommitted.prefix(count))
+                session.uncommitted.removeFirst(count)
+            }
             for frame in ready { session.buffer.keep(frame) }
             fanOut(ready[...], in: session)
             if let error, !session.logFailing {
