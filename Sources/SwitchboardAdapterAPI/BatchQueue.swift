@@ -157,17 +157,21 @@ public final class AdapterEventOutlet: Sendable {
 
     /// Delivers an event (dropped once finished).
     public func yield(_ event: AdapterEvent) {
-        state.withLock { s in
-            guard !s.finished else { return }
+        // The queue, once chosen, stays: it is pushed to outside this lock (the queue has its
+        // own), so a producer does not hold two locks while the reader takes its batch.
+        let queue = state.withLock { s -> AdapterEventQueue? in
+            guard !s.finished else { return nil }
             switch s.way {
-            case .queue(let queue): queue.push(event)
+            case .queue(let queue): return queue
             case .stream(_, let continuation): continuation.yield(event)
             case .undecided(var waiting):
                 s.way = .undecided([])  // so the append below does not copy the array
                 waiting.append(event)
                 s.way = .undecided(waiting)
             }
+            return nil
         }
+        queue?.push(event)
     }
 
     /// Ends the events: the reader gets what was delivered, then the end.
