@@ -34,59 +34,23 @@ package struct JSONWriter: Sendable {
             bytes.append(contentsOf: String(value).utf8)
             return
         }
-        if int < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = int.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[23 - count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
-        }
+        append(count: JSONText.intLength(int)) { JSONText.writeInt(int, into: $0, at: $1) }
     }
 
-    /// Appends `value` as a quoted, escaped JSON string.
+    /// Appends `value` as a quoted, escaped JSON string (escaped as ``JSONText`` does it).
     package mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
         var copy = value
-        copy.withUTF8 { appendEscaped($0) }
-        bytes.append(UInt8(ascii: "\""))
+        copy.withUTF8 { utf8 in
+            append(count: JSONText.quotedLength(utf8)) { JSONText.writeQuoted(utf8, into: $0, at: $1) }
+        }
     }
 
-    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        guard let base = utf8.baseAddress else { return }
-        let count = utf8.count
-        var runStart = 0
-        var i = 0
-        while i < count {
-            // Only '"', '\\' and control characters need escaping.
-            i = JSONScan.firstSpecial(base, from: i, count: count)
-            guard i < count else { break }
-            let b = base[i]
-            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
-            i += 1
-            runStart = i
-            switch b {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-            case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
-            default:
-                appendRaw("\\u00")
-                let hex: StaticString = "0123456789abcdef"
-                hex.withUTF8Buffer { h in
-                    bytes.append(h[Int(b >> 4)])
-                    bytes.append(h[Int(b & 0xF)])
-                }
-            }
-        }
-        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+    /// Grows the buffer by `count` bytes and lets `write` fill them (its arguments: the buffer
+    /// and where the new bytes start).
+    private mutating func append(count: Int, _ write: (UnsafeMutableBufferPointer<UInt8>, Int) -> Int) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBufferPointer { _ = write($0, start) }
     }
 
     /// Appends any JSON value, compactly, object keys sorted.
