@@ -17,11 +17,8 @@ public struct ChatMessage: Sendable, Hashable {
         case done
     }
 
-    /// The fields, shared by every copy until one is changed (copy on write): a message passes
-    /// through several queues and enums on its way to the clients, and a copy of it costs one
-    /// reference, not one per field.
-    private final class Fields: @unchecked Sendable {
-        // Mutated only through a `ChatMessage` that holds the one reference (see `unique()`).
+    /// The fields' values (equality and hashing are theirs).
+    private struct Values: Hashable {
         var type: Kind
         var content: String
         var timestamp: String
@@ -29,67 +26,60 @@ public struct ChatMessage: Sendable, Hashable {
         var toolName: String?
         var toolId: String?
         var extra: [String: JSONValue]
+    }
 
-        init(type: Kind, content: String, timestamp: String, messageId: String?, toolName: String?,
-             toolId: String?, extra: [String: JSONValue]) {
-            self.type = type
-            self.content = content
-            self.timestamp = timestamp
-            self.messageId = messageId
-            self.toolName = toolName
-            self.toolId = toolId
-            self.extra = extra
-        }
-
-        func copy() -> Fields {
-            Fields(type: type, content: content, timestamp: timestamp, messageId: messageId,
-                   toolName: toolName, toolId: toolId, extra: extra)
-        }
+    /// The values, shared by every copy until one is changed (copy on write): a message passes
+    /// through several queues and enums on its way to the clients, and a copy of it costs one
+    /// reference, not one per field.
+    private final class Fields: @unchecked Sendable {
+        // Mutated only through a `ChatMessage` that holds the one reference (see `unique()`).
+        var values: Values
+        init(_ values: Values) { self.values = values }
     }
 
     private var fields: Fields
 
     /// Makes `fields` this message's own before a change.
     private mutating func unique() {
-        if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+        if !isKnownUniquelyReferenced(&fields) { fields = Fields(fields.values) }
     }
 
     /// The kind of message; its JSON name is `type`.
     public var type: Kind {
-        get { fields.type }
-        set { unique(); fields.type = newValue }
+        get { fields.values.type }
+        set { unique(); fields.values.type = newValue }
     }
     /// The text: a reply delta, a tool's input or output, a notice.
     public var content: String {
-        get { fields.content }
-        set { unique(); fields.content = newValue }
-        _modify { unique(); yield &fields.content }
+        get { fields.values.content }
+        set { unique(); fields.values.content = newValue }
+        _modify { unique(); yield &fields.values.content }
     }
     /// When it was made, ISO-8601 in UTC with milliseconds (`2026-11-25T09:33:26.123Z`).
     public var timestamp: String {
-        get { fields.timestamp }
-        set { unique(); fields.timestamp = newValue }
+        get { fields.values.timestamp }
+        set { unique(); fields.values.timestamp = newValue }
     }
     /// The agent's id of the reply this message belongs to (streamed deltas share one).
     public var messageId: String? {
-        get { fields.messageId }
-        set { unique(); fields.messageId = newValue }
+        get { fields.values.messageId }
+        set { unique(); fields.values.messageId = newValue }
     }
     /// The tool's name, on `tool_use`.
     public var toolName: String? {
-        get { fields.toolName }
-        set { unique(); fields.toolName = newValue }
+        get { fields.values.toolName }
+        set { unique(); fields.values.toolName = newValue }
     }
     /// The tool call's id, on `tool_use` and `tool_result`.
     public var toolId: String? {
-        get { fields.toolId }
-        set { unique(); fields.toolId = newValue }
+        get { fields.values.toolId }
+        set { unique(); fields.values.toolId = newValue }
     }
     /// Optional extra fields, written beside the fixed ones. Keys must not repeat the fixed names.
     public var extra: [String: JSONValue] {
-        get { fields.extra }
-        set { unique(); fields.extra = newValue }
-        _modify { unique(); yield &fields.extra }
+        get { fields.values.extra }
+        set { unique(); fields.values.extra = newValue }
+        _modify { unique(); yield &fields.values.extra }
     }
 
     /// A message stamped now unless a timestamp is given.
@@ -102,25 +92,16 @@ public struct ChatMessage: Sendable, Hashable {
         toolId: String? = nil,
         extra: [String: JSONValue] = [:]
     ) {
-        fields = Fields(type: type, content: content, timestamp: timestamp, messageId: messageId,
-                        toolName: toolName, toolId: toolId, extra: extra)
+        fields = Fields(Values(type: type, content: content, timestamp: timestamp, messageId: messageId,
+                               toolName: toolName, toolId: toolId, extra: extra))
     }
 
     public static func == (lhs: ChatMessage, rhs: ChatMessage) -> Bool {
-        if lhs.fields === rhs.fields { return true }
-        return lhs.type == rhs.type && lhs.content == rhs.content && lhs.timestamp == rhs.timestamp
-            && lhs.messageId == rhs.messageId && lhs.toolName == rhs.toolName && lhs.toolId == rhs.toolId
-            && lhs.extra == rhs.extra
+        lhs.fields === rhs.fields || lhs.fields.values == rhs.fields.values
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(type)
-        hasher.combine(content)
-        hasher.combine(timestamp)
-        hasher.combine(messageId)
-        hasher.combine(toolName)
-        hasher.combine(toolId)
-        hasher.combine(extra)
+        hasher.combine(fields.values)
     }
 
     /// The field names every message may carry; ``extra`` keys must avoid them.
