@@ -56,16 +56,17 @@ final class FrameLog: Sendable {
     /// frames: a run costs one look-up, not one per frame.
     static func commit(of batch: [LoggedFrame]) -> Commit {
         var commit: Commit = [:]
-        var run: (sessionId: String, seq: Int)?
-        for frame in batch {
-            if let current = run, current.sessionId == frame.sessionId {
-                run = (current.sessionId, max(current.seq, frame.seq))
-                continue
+        var index = batch.startIndex
+        while index < batch.endIndex {
+            let sessionId = batch[index].sessionId
+            var highest = batch[index].seq
+            index += 1
+            while index < batch.endIndex, batch[index].sessionId == sessionId {
+                highest = max(highest, batch[index].seq)
+                index += 1
             }
-            if let current = run { commit[current.sessionId] = max(commit[current.sessionId] ?? current.seq, current.seq) }
-            run = (frame.sessionId, frame.seq)
+            commit[sessionId] = max(commit[sessionId] ?? highest, highest)
         }
-        if let current = run { commit[current.sessionId] = max(commit[current.sessionId] ?? current.seq, current.seq) }
         return commit
     }
 
