@@ -31,13 +31,18 @@ struct ChatMessageWireTextTests {
                                                   messageId: optional, toolName: optional == nil ? "Bash" : nil, toolId: optional)
                         let text = message.wireText(seq: seq)
                         #expect(text == written(message, seq: seq), "\(kind) \(content.debugDescription) \(String(describing: seq))")
+                        // Read back by the reader (which does not use the writers' escaping), it is
+                        // the same message, with the seq as an extra field.
+                        var read = try ChatMessage(jsonText: text)
+                        #expect(read.extra.removeValue(forKey: "seq") == seq.map { .number(String($0)) })
+                        #expect(read == message)
                     }
                 }
             }
         }
-        // Decoded back, it is the same message.
-        let message = ChatMessage(type: .toolResult, content: Self.texts[4], timestamp: "t", toolId: "t\u{1}")
-        #expect(try ChatMessage(jsonText: message.wireText(seq: nil)) == message)
+        // The exact text, escapes spelled out.
+        let message = ChatMessage(type: .toolResult, content: "a\"b\\c\n\u{1}é", timestamp: "t", toolId: "t\u{1F}")
+        #expect(message.wireText(seq: -12) == #"{"type":"tool_result","content":"a\"b\\c\n\u0001é","timestamp":"t","toolId":"t\u001f","seq":-12}"#)
     }
 
     @Test("a message with extra fields is written by the writer, extras included")
