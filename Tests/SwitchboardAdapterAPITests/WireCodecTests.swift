@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import SwitchboardAdapterAPI
 
@@ -224,5 +227,37 @@ struct WireCodecTests {
         #expect(now.count == 24)
         #expect(now.hasSuffix("Z"))
         #expect(Array(now)[10] == "T" && Array(now)[19] == ".")
+    }
+
+    @Test("Timestamps agree with gmtime_r from year 0 to 9999, and any other time is clamped to them")
+    func timestampsAgainstTheCLibrary() {
+        func reference(_ seconds: Int, _ millis: Int) -> String {
+            var t = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            func pad(_ v: Int32, _ width: Int) -> String {
+                let digits = String(v)
+                return String(repeating: "0", count: max(0, width - digits.count)) + digits
+            }
+            return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+                + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        }
+        var generator = SystemRandomNumberGenerator()
+        var samples = [0, -1, 86_399, 86_400, -86_400, -86_401, 951_782_400, 951_868_799, 4_107_542_400,
+                       -62_167_219_200, 253_402_300_799, -2_208_988_800, 1_795_599_206]
+        for _ in 0..<5_000 { samples.append(Int.random(in: -62_167_219_200...253_402_300_799, using: &generator)) }
+        for seconds in samples {
+            let millis = Int.random(in: 0...999, using: &generator)
+            #expect(Timestamp.format(seconds: seconds, milliseconds: millis) == reference(seconds, millis), "\(seconds)")
+        }
+        // Milliseconds carry, either way.
+        #expect(Timestamp.format(seconds: 0, milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp.format(seconds: 0, milliseconds: 86_400_001) == "1970-01-02T00:00:00.001Z")
+        #expect(Timestamp.format(seconds: 10, milliseconds: Int.min) == "0000-01-01T00:00:00.000Z")
+        // Outside four digits of years: the first or last millisecond they have.
+        #expect(Timestamp.format(seconds: Int.min, milliseconds: 0) == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(seconds: -62_167_219_201, milliseconds: 500) == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(seconds: 253_402_300_800, milliseconds: 0) == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp.format(seconds: Int.max, milliseconds: Int.max) == "9999-12-31T23:59:59.999Z")
     }
 }
