@@ -29,19 +29,23 @@ final class LiveChatConnection: Sendable {
     let manager: SessionManager
     let defaultAgentType: String
     let maxMessageBytes: Int
+    /// Hummingbird's writer: the close handshake.
     let outbound: WebSocketOutboundWriter
+    /// Every text frame the connection sends, session frames in batches.
+    let frames: WebSocketTextWriter
     let logger: Logger
     private let state = Mutex(State())
     private let control: AsyncStream<Control>
     private let controlContinuation: AsyncStream<Control>.Continuation
 
     init(workspace: String, manager: SessionManager, defaultAgentType: String, maxMessageBytes: Int,
-         outbound: WebSocketOutboundWriter, logger: Logger) {
+         outbound: WebSocketOutboundWriter, frames: WebSocketTextWriter, logger: Logger) {
         self.workspace = workspace
         self.manager = manager
         self.defaultAgentType = defaultAgentType
         self.maxMessageBytes = maxMessageBytes
         self.outbound = outbound
+        self.frames = frames
         self.logger = logger
         (control, controlContinuation) = AsyncStream.makeStream(of: Control.self)
     }
@@ -292,12 +296,10 @@ final class LiveChatConnection: Sendable {
     private var currentSession: String? { state.withLock { $0.sessionId } }
 
     private func attach(_ sessionId: String, resumeFrom: Int?) async {
-        let outbound = self.outbound
+        let writer = self.frames
         let client = SessionClient(
-            send: { frame in try await outbound.write(.text(SessionJSON.frame(frame))) },
-            sendBatch: { frames in
-                for frame in frames { try await outbound.write(.text(SessionJSON.frame(frame))) }
-            },
+            send: { frame in try await writer.write(SessionJSON.frame(frame)) },
+            sendBatch: { frames in try await writer.write(frames.lazy.map(SessionJSON.frame)) },
             onDisconnect: { [weak self] reason in self?.clientWasDisconnected(reason) }
         )
         let clientId = await manager.connect(sessionId, client: client, resumeFrom: resumeFrom)
@@ -362,7 +364,7 @@ final class LiveChatConnection: Sendable {
 
     private func write(_ text: String) async {
         do {
-            try await outbound.write(.text(text))
+            try await frames.write(text)
         } catch {
             logger.debug("live chat write failed: \(InputRules.escaped(String(describing: error), limit: 200))")
         }

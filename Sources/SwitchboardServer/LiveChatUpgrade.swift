@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import SwitchboardCore
 
 /// Decides whether a request becomes a live-chat WebSocket: `GET /v1/live/{workspace}` with
@@ -52,8 +53,9 @@ struct LiveChatUpgrade: Sendable {
         return workspace
     }
 
-    /// The answer to an upgrade request: refuse, or upgrade and serve a ``LiveChatConnection``.
-    func shouldUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    /// The answer to an upgrade request on `channel`: refuse, or upgrade and serve a
+    /// ``LiveChatConnection``.
+    func shouldUpgrade(_ request: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let workspace = workspace(for: request) else { return .dontUpgrade }
         var headers = HTTPFields()
         if Self.subprotocols(of: request).contains(Self.subprotocol) { headers[.secWebSocketProtocol] = Self.subprotocol }
@@ -62,7 +64,8 @@ struct LiveChatUpgrade: Sendable {
         return .upgrade(headers) { inbound, outbound, _ in
             let connection = LiveChatConnection(
                 workspace: workspace, manager: manager, defaultAgentType: defaultAgentType,
-                maxMessageBytes: maxMessageBytes, outbound: outbound, logger: logger
+                maxMessageBytes: maxMessageBytes, outbound: outbound,
+                frames: WebSocketTextWriter(channel: channel), logger: logger
             )
             await connection.run(inbound: inbound)
         }

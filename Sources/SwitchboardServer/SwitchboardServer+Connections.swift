@@ -28,8 +28,8 @@ extension SwitchboardServer {
         let logger = self.logger
         return HTTPServerBuilder { responder in
             GuardedChannel(
-                base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { request, _, _ in
-                    upgrade.shouldUpgrade(request)
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { request, channel, _ in
+                    upgrade.shouldUpgrade(request, channel: channel)
                 },
                 registry: connections, limits: limits, logger: logger
             )

@@ -220,6 +220,25 @@ struct LiveChatTests {
         try await daemon.stop()
     }
 
+    @Test("Frames of every header size (7-, 16- and 64-bit lengths) arrive whole and in order")
+    func frameSizes() async throws {
+        // A frame's text is the content plus some 80 bytes, so these cross 125/126 and
+        // 65,535/65,536 bytes of payload, where the WebSocket header grows.
+        let sizes = Array(0...100) + Array(stride(from: 65_400, through: 65_520, by: 4)) + [300_000]
+        let messages = sizes.map { #"{"type":"assistant","content":"\#(String(repeating: "x", count: $0))"}"# }.joined(separator: ",")
+        let daemon = try await LiveDaemon(agents: Self.scripted("[{\"messages\": [\(messages)]}]"))
+        let socket = try await daemon.socket("w")
+        socket.send(["type": .string("connect")])
+        _ = try await socket.waitFor(type: "session_started")
+        socket.send(["type": .string("message"), "content": .string("sizes")])
+        try await socket.frames.wait(within: .seconds(60)) { $0.contains { $0["type"] == .string("done") } }
+        let received = socket.frames(ofType: "assistant").map { $0["content"]?.stringValue?.utf8.count ?? -1 }
+        #expect(received == sizes)
+        #expect(socket.frames(ofType: "assistant").allSatisfy { $0["content"]?.stringValue?.allSatisfy { $0 == "x" } == true })
+        await socket.close()
+        try await daemon.stop()
+    }
+
     @Test("SIGTERM closes every socket with a close frame and disposes the sessions before exit")
     func gracefulShutdown() async throws {
         let daemon = try await LiveDaemon(agents: Self.scripted(#"[{"hang": true}]"#))
