@@ -219,6 +219,33 @@ private final class ClientTally: Sendable {
 }
 
 /// Writes a report line to stdout at once (unbuffered: the benchmark is waiting for it).
+/// The emit time a stamped message carries (`"content":"t=<ns>"`), found in the frame's
+/// UTF-8 as a client that knows its frames would: Foundation's `range(of:)` cost the client
+/// process more than the server spent on the frame.
+func emitStamp(in text: String) -> UInt64? {
+    var text = text
+    return text.withUTF8 { bytes -> UInt64? in
+        let needle: StaticString = #""content":"t="#
+        let count = needle.utf8CodeUnitCount
+        guard bytes.count >= count else { return nil }
+        return needle.withUTF8Buffer { needle -> UInt64? in
+            var start = 0
+            while start + count <= bytes.count {
+                if bytes[start] == needle[0], UnsafeBufferPointer(rebasing: bytes[start..<start + count]).elementsEqual(needle) {
+                    var value: UInt64 = 0, at = start + count
+                    while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
+                        value = value &* 10 &+ UInt64(bytes[at] - UInt8(ascii: "0"))
+                        at += 1
+                    }
+                    return value
+                }
+                start += 1
+            }
+            return nil
+        }
+    }
+}
+
 private func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
@@ -247,10 +274,8 @@ func runWebSocketClientProcess(_ arguments: [String]) async -> Int32 {
                         try await outbound.write(.text(#"{"type":"connect","sessionId":"\#(sessionId)"}"#))
                         for try await message in inbound.messages(maxSize: 1 << 20) {
                             guard case .text(let text) = message else { continue }
-                            // Stamped messages carry the emit time: `"content":"t=<ns>"`.
-                            if let range = text.range(of: "\"content\":\"t=") {
-                                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                                if tally.received(by: c, stamp: UInt64(digits) ?? 0) { return }
+                            if let stamp = emitStamp(in: text) {
+                                if tally.received(by: c, stamp: stamp) { return }
                             } else if text.contains("Connected to session") {
                                 tally.connected()
                             }
